@@ -1,0 +1,65 @@
+// swift-tools-version: 6.0
+//
+// vmmanager — high availability for libvirt virtual machines.
+//
+// Module graph (arrows point at what a module depends on):
+//
+//   vmctl ─┐
+//          ├─► VMManager ─► Libvirt ─► CLibvirt  (libvirt C API, the only C boundary for libvirt)
+//   (agent)┘                      └──► CLibXML2  (domain XML parsing)
+//
+// `Libvirt` is a general binding that knows nothing about high availability; `VMManager`
+// holds the HA behaviour the executables share.
+import PackageDescription
+
+let package = Package(
+    name: "vmmanager",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Libvirt", targets: ["Libvirt"]),
+        .library(name: "VMManager", targets: ["VMManager"]),
+        .executable(name: "vmctl", targets: ["vmctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibvirt",
+            pkgConfig: "libvirt",
+            providers: [.apt(["libvirt-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .target(
+            name: "Libvirt",
+            dependencies: [
+                "CLibvirt",
+                "CLibXML2",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "VMManager",
+            dependencies: [
+                "Libvirt",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "vmctl",
+            dependencies: [
+                "VMManager",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
+        .testTarget(name: "VMManagerTests", dependencies: ["VMManager", "Libvirt"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["VMManager", "Libvirt"]),
+    ]
+)

@@ -1,0 +1,39 @@
+#ifndef VMMANAGER_CLIBVIRT_SHIM_H
+#define VMMANAGER_CLIBVIRT_SHIM_H
+/*
+ * The libvirt C API as the `Libvirt` Swift module sees it. Only small static inline helpers live
+ * here, where the C API relies on a macro or on a function-pointer cast that Swift cannot express.
+ */
+#include <stddef.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libvirt/libvirt-qemu.h>
+
+/* libvirt prints every error to stderr unless a handler is installed. stderr of a resource agent is
+ * read by the cluster manager, so we install one that does nothing; errors are read with
+ * virGetLastError right after each failing call instead. */
+static void vmmSilentErrorHandler(void *userData, virErrorPtr error) {
+    (void)userData;
+    (void)error;
+}
+
+static inline void vmmSilenceLibvirtErrors(void) {
+    virSetErrorFunc(NULL, vmmSilentErrorHandler);
+}
+
+/* VIR_DOMAIN_EVENT_CALLBACK is a cast macro; these helpers register the typed callbacks for all
+ * domains of a connection. They return the callback id, or -1 on error. */
+static inline int vmmRegisterLifecycleEvents(virConnectPtr conn,
+                                             virConnectDomainEventCallback callback,
+                                             void *opaque, virFreeCallback freeOpaque) {
+    return virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                            callback, opaque, freeOpaque);
+}
+
+static inline int vmmRegisterAgentLifecycleEvents(virConnectPtr conn,
+                                                  virConnectDomainEventCallback callback,
+                                                  void *opaque, virFreeCallback freeOpaque) {
+    return virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+                                            callback, opaque, freeOpaque);
+}
+#endif
