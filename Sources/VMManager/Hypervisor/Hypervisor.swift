@@ -1,0 +1,43 @@
+import FoundationEssentials
+import Libvirt
+import Logging
+
+/// One libvirt host as vmmanager sees it: a connection plus the lookups every action starts with.
+/// The agent and `vmctl` both reach guests through it.
+public final class Hypervisor: Sendable {
+    public let connection: Connection
+    public let logger: Logger
+
+    public init(connection: Connection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Connects to `uri`.
+    /// - Parameter timeout: the deadline of every libvirt call on this host.
+    public static func connect(
+        _ uri: String, readOnly: Bool = false, timeout: Duration = .seconds(30), logger: Logger = Logger(label: "vmmanager")
+    ) async throws -> Hypervisor {
+        let options = Connection.Options(readOnly: readOnly, timeout: timeout, logger: logger)
+        let connection = try await libvirt("connecting to \(uri)") { try await Connection.open(uri, options: options) }
+        return Hypervisor(connection: connection, logger: logger)
+    }
+
+    /// The guest called `reference`: a domain name, or a UUID.
+    /// - Throws: ``VMError`` `.notFound` with the name in the message.
+    public func guest(_ reference: String) async throws -> Domain {
+        let found = try await libvirt("looking up guest \(reference)") { () async throws -> Domain? in
+            if let uuid = UUID(uuidString: reference), let d = try await connection.domainIfExists(uuid: uuid) { return d }
+            return try await connection.domainIfExists(name: reference)
+        }
+        guard let found else {
+            throw VMError(.notFound, "no guest named '\(reference)' on \(connection.uri); `vmctl list --all` shows the defined ones")
+        }
+        return found
+    }
+
+    /// The guest, or nil when it is not defined here.
+    public func guestIfDefined(_ reference: String) async throws -> Domain? {
+        do { return try await guest(reference) } catch let e as VMError where e.code == .notFound { return nil }
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Libvirt
+import Logging
+import VMManager
+
+@main
+struct VMCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vmctl",
+        abstract: "Manage libvirt guests the way vmmanager's cluster agent does, by hand.",
+        discussion: """
+            Every command is a thin face over the same library the resource agent uses, so what you do
+            here is what the cluster would do.
+
+            Examples:
+              vmctl --connect test:///default list --all
+              vmctl define guests/web1.xml --pin-identity
+              vmctl start web1 --wait
+              vmctl stop web1                 # managed save, else shutdown, else destroy
+              vmctl migrate web1 qemu+ssh://node2/system --migrate-uri tcp:10.0.0.2
+
+            Exit codes: 0 success, 1 failure, 2 guest not found, 3 libvirt unreachable, 4 timed out,
+            5 refused by a safety check, 6 invalid input, 64 usage error.
+            """,
+        subcommands: [
+            List.self, Status.self, Define.self, Start.self, Stop.self, Suspend.self, Resume.self, Save.self,
+            Restore.self, Migrate.self,
+        ]
+    )
+}
+
+/// Options every command that talks to libvirt takes.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("connect")],
+            help: ArgumentHelp("libvirt URI of the host to manage.", valueName: "uri"))
+    var uri: String = ProcessInfo.processInfo.environment["VMCTL_CONNECT"] ?? "qemu:///system"
+
+    @Option(help: ArgumentHelp("Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).",
+                               valueName: "seconds"))
+    var callTimeout: Double = 30
+
+    @Flag(name: .shortAndLong, help: "Log what vmctl does to stderr.")
+    var verbose = false
+
+    var logger: Logger {
+        var logger = Logger(label: "vmctl") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+
+    func connect(readOnly: Bool = false) async throws -> Hypervisor {
+        try await Hypervisor.connect(uri, readOnly: readOnly, timeout: .milliseconds(Int64(callTimeout * 1000)), logger: logger)
+    }
+}
+
+/// vmctl's exit codes; docs/vmctl.md lists them.
+enum Exit {
+    static func code(for error: VMError) -> ExitCode {
+        switch error.code {
+        case .notFound: ExitCode(2)
+        case .unreachable: ExitCode(3)
+        case .timedOut: ExitCode(4)
+        case .refused: ExitCode(5)
+        case .invalidInput, .notInstalled: ExitCode(6)
+        default: ExitCode(1)
+        }
+    }
+}
+
+extension AsyncParsableCommand {
+    /// Runs a command body, printing a ``VMError`` as one line on stderr and exiting with its code.
+    func guarded(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as VMError {
+            FileHandle.standardError.write(Data("vmctl: \(error.message)\n".utf8))
+            throw Exit.code(for: error)
+        } catch let error as LibvirtError {
+            let vm = VMError(error, doing: "libvirt")
+            FileHandle.standardError.write(Data("vmctl: \(vm.message)\n".utf8))
+            throw Exit.code(for: vm)
+        }
+    }
+}
+
+func seconds(_ value: Double) -> Duration { .milliseconds(Int64(value * 1000)) }
+
+/// Prints to stdout; vmctl's stdout carries results only (tables, JSON), never diagnostics.
+func say(_ text: String) { print(text) }

@@ -1,1 +1,0 @@
-print("vmctl: under construction")

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The vmmanager tour, run by `make demo` after the testbed is up (make testbed NODES=2).
+# Every step goes through vmctl, the admin face of the library the cluster agent uses.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TESTBED_DIR=${TESTBED_DIR:-/var/lib/vmmanager-testbed}
+# shellcheck disable=SC1091
+source <(grep -E '^[A-Z_]+=' "$TESTBED_DIR/testbed.env" | sed -E 's/^([A-Z_]+)=(.*)$/\1='"'"'\2'"'"'/')
+VMCTL=${VMCTL:-.build/debug/vmctl}
+GUEST=demo-web
+XML=$TESTBED_DIR/guests/$GUEST.xml
+
+t0=${EPOCHREALTIME/[.,]/}
+step() {
+    local now=${EPOCHREALTIME/[.,]/}
+    printf '\n\033[1m[%6.2fs] %s\033[0m\n' "$(( (now - t0) / 1000 ))e-3" "$*"
+}
+run() {
+    printf '$ %s\n' "$*"
+    local s=${EPOCHREALTIME/[.,]/}
+    "$@"
+    local e=${EPOCHREALTIME/[.,]/}
+    printf '  (%d ms)\n' $(( (e - s) / 1000 ))
+}
+uptime_of() { "$VMCTL" --connect "$1" status "$GUEST" --json | sed -nE 's/.*"uptimeSeconds" : ([0-9.]+).*/\1/p'; }
+
+step "Clean slate: remove an earlier demo guest on both nodes"
+for uri in "$NODE_A_URI" "$NODE_B_URI"; do
+    virsh -q -c "$uri" destroy "$GUEST" >/dev/null 2>&1 || true
+    virsh -q -c "$uri" undefine --managed-save "$GUEST" >/dev/null 2>&1 || true
+done
+bash "$DOMAIN_XML_SCRIPT" "$GUEST" >"$XML"
+echo "guest XML without <uuid> or <mac>: $XML"
+
+step "1. Define the guest with a pinned identity (UUID from its name, MAC from the UUID)"
+run "$VMCTL" define "$XML" --pin-identity
+
+step "2. Start it and wait until its guest agent answers"
+run "$VMCTL" start "$GUEST" --wait
+run "$VMCTL" status "$GUEST"
+sleep 2
+before=$(uptime_of "$NODE_A_URI")
+echo "guest uptime before the save: ${before} s"
+
+step "3. Managed save (the thesis's suspend-on-stop): memory to disk, guest stopped"
+run "$VMCTL" save "$GUEST"
+run "$VMCTL" list --all
+
+step "4. Restore it: the guest resumes where it was (no reboot)"
+run "$VMCTL" restore "$GUEST" --wait
+after=$(uptime_of "$NODE_A_URI")
+echo "guest uptime after the restore: ${after} s (before the save: ${before} s)"
+awk -v a="$after" -v b="$before" 'BEGIN { if (a + 0 < b + 0) { print "the guest rebooted!"; exit 1 } else print "uptime continued: the guest did not reboot" }'
+
+step "5. Live-migrate it to node B"
+run "$VMCTL" migrate "$GUEST" "$NODE_B_URI" --migrate-uri "$NODE_B_MIGRATE_URI"
+run "$VMCTL" --connect "$NODE_B_URI" status "$GUEST"
+echo "node A now says:"
+"$VMCTL" list --all | grep -E "NAME|$GUEST"
+
+step "6. And back to node A"
+run "$VMCTL" --connect "$NODE_B_URI" migrate "$GUEST" "$NODE_A_URI" --migrate-uri "$NODE_A_MIGRATE_URI"
+run "$VMCTL" status "$GUEST"
+
+step "7. Stop it (managed save) and clean up"
+run "$VMCTL" stop "$GUEST"
+virsh -q -c "$NODE_A_URI" undefine --managed-save "$GUEST" >/dev/null
+virsh -q -c "$NODE_B_URI" undefine "$GUEST" >/dev/null 2>&1 || true
+
+step "Demo finished"

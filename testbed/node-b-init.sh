@@ -1,0 +1,35 @@
+#!/bin/bash
+# Init of testbed node B. up.sh runs it as
+#   ip netns exec vmm-nodeB unshare --mount --uts --propagation private node-b-init.sh TESTBED_DIR
+# so it starts in node B's own network, mount and UTS namespaces. It gives the
+# node its own hostname, /run and libvirt state/config/log dirs (bind mounts of
+# TESTBED_DIR/nodeB/*), starts virtlogd and then becomes libvirtd (foreground).
+# Everything outside those mounts (kernel, initrd, console logs under
+# TESTBED_DIR) is shared with node A: that is the testbed's "shared storage".
+set -euo pipefail
+
+TESTBED_DIR=${1:?usage: node-b-init.sh TESTBED_DIR}
+NB=$TESTBED_DIR/nodeB
+RUN=$TESTBED_DIR/run
+
+hostname nodeB
+
+# Keep node A's libvirt socket dir reachable from inside node B (before /run
+# is covered) so that node B's libvirtd can do peer-to-peer migration back:
+#   qemu+unix:///system?socket=$NB/nodeA-run-libvirt/libvirt-sock
+mkdir -p "$NB/nodeA-run-libvirt"
+if [[ -d /run/libvirt ]]; then
+    mount --bind /run/libvirt "$NB/nodeA-run-libvirt"
+fi
+
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/libvirt /run/lock
+mount --bind "$NB/run-libvirt" /run/libvirt
+mount --bind "$NB/var-lib-libvirt" /var/lib/libvirt
+mount --bind "$NB/var-log-libvirt" /var/log/libvirt
+mount --bind "$NB/var-cache-libvirt" /var/cache/libvirt
+mount --bind "$NB/etc-libvirt" /etc/libvirt
+
+echo $$ >"$RUN/nodeB-libvirtd.pid"
+virtlogd -d -p "$RUN/nodeB-virtlogd.pid"
+exec libvirtd
