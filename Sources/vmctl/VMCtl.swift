@@ -5,13 +5,42 @@ import Logging
 import VMManager
 
 @main
+enum Main {
+    static func main() async {
+        await VMCtl.main(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// `vmctl --connect URI list` reads better than `vmctl list --connect URI`, and virsh users type it
+    /// that way. The connection options belong to each subcommand, so options given before the
+    /// subcommand name are moved after it.
+    static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
+        let takesValue: Set<String> = ["--connect", "-c", "--call-timeout"]
+        let flags: Set<String> = ["--verbose", "-v"]
+        var leading: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let a = arguments[index]
+            if takesValue.contains(a), index + 1 < arguments.count {
+                leading += [a, arguments[index + 1]]
+                index += 2
+            } else if flags.contains(a) || takesValue.contains(where: { a.hasPrefix($0 + "=") }) {
+                leading.append(a)
+                index += 1
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, index < arguments.count, !arguments[index].hasPrefix("-") else { return arguments }
+        return [arguments[index]] + leading + arguments[(index + 1)...]
+    }
+}
+
 struct VMCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vmctl",
         abstract: "Manage libvirt guests the way vmmanager's cluster agent does, by hand.",
         discussion: """
-            Every command is a thin face over the same library the resource agent uses, so what you do
-            here is what the cluster would do.
+            Every command is a thin face over the same library the resource agent uses, so what you do here is what the cluster would do.
 
             Examples:
               vmctl --connect test:///default list --all
@@ -20,8 +49,7 @@ struct VMCtl: AsyncParsableCommand {
               vmctl stop web1                 # managed save, else shutdown, else destroy
               vmctl migrate web1 qemu+ssh://node2/system --migrate-uri tcp:10.0.0.2
 
-            Exit codes: 0 success, 1 failure, 2 guest not found, 3 libvirt unreachable, 4 timed out,
-            5 refused by a safety check, 6 invalid input, 64 usage error.
+            Exit codes: 0 success, 1 failure, 2 guest not found, 3 libvirt unreachable, 4 timed out, 5 refused by a safety check, 6 invalid input, 64 usage error.
             """,
         subcommands: [
             List.self, Status.self, Define.self, Start.self, Stop.self, Suspend.self, Resume.self, Save.self,
@@ -32,7 +60,7 @@ struct VMCtl: AsyncParsableCommand {
 
 /// Options every command that talks to libvirt takes.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("connect")],
+    @Option(name: [.customShort("c"), .customLong("connect")],
             help: ArgumentHelp("libvirt URI of the host to manage.", valueName: "uri"))
     var uri: String = ProcessInfo.processInfo.environment["VMCTL_CONNECT"] ?? "qemu:///system"
 

@@ -7,13 +7,9 @@ struct Define: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Define (or redefine) a guest from its domain XML.",
         discussion: """
-            Refuses a MAC address already used by another guest on the host, and a guest whose name is
-            already defined with another UUID.
+            Refuses a MAC address already used by another guest on the host, and a guest whose name is already defined with another UUID.
 
-            --pin-identity fills in what the XML leaves out so that every node defines the very same
-            guest: a UUID derived from the name, and a 52:54:00 MAC derived from the UUID for each
-            interface without one. Existing UUIDs and MACs are never changed. --write then stores the
-            pinned XML back into the file, so the file itself carries the identity.
+            --pin-identity fills in what the XML leaves out so that every node defines the very same guest: a UUID derived from the name, and a 52:54:00 MAC derived from the UUID for each interface without one. Existing UUIDs and MACs are never changed. --write then stores the pinned XML back into the file, so the file itself carries the identity.
 
             Examples:
               vmctl define /etc/vmmanager/guests/web1.xml

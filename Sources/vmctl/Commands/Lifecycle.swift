@@ -18,9 +18,7 @@ struct Start: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start a guest: resume it if paused, restore it if it has a managed-save image, else boot it.",
         discussion: """
-            Does nothing to a guest that already runs. With --wait, returns only when the guest is ready
-            (by default: its QEMU guest agent answers), as the cluster agent does before it lets the
-            next guest start.
+            Does nothing to a guest that already runs. With --wait, returns only when the guest is ready (by default: its QEMU guest agent answers), as the cluster agent does before it lets the next guest start.
 
             Examples:
               vmctl start web1
@@ -51,9 +49,7 @@ struct Stop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Stop a guest: managed save, else graceful shutdown, else destroy.",
         discussion: """
-            The default chain suspends the guest to disk (its sessions survive the next start), falls back
-            to a graceful shutdown, and destroys it as a last resort, all within --timeout. --mode runs a
-            single method instead. A guest that is not running is left as it is (exit 0).
+            The default chain suspends the guest to disk (its sessions survive the next start), falls back to a graceful shutdown, and destroys it as a last resort, all within --timeout. --mode runs a single method instead. A guest that is not running is left as it is (exit 0).
 
             Examples:
               vmctl stop web1
@@ -131,8 +127,7 @@ struct Save: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Save a running guest's memory to disk and stop it; `restore` (or `start`) resumes it.",
         discussion: """
-            Without --file, uses libvirt's managed-save image (persistent guests). With --file, writes
-            the image to that path, e.g. on shared storage so another host can restore it.
+            Without --file, uses libvirt's managed-save image (persistent guests). With --file, writes the image to that path, e.g. on shared storage so another host can restore it.
 
             Examples:
               vmctl save web1

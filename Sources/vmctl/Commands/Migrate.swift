@@ -7,11 +7,7 @@ struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Move a guest to another host, live by default.",
         discussion: """
-            vmctl connects to both hosts and drives the migration (as `virsh migrate` does), then checks
-            that the guest arrived running with the same UUID. With --p2p the source libvirtd connects
-            to the destination URI itself instead. The guest stays defined
-            (stopped) here unless --undefine-source. If the migration outlives --timeout it is aborted
-            and the guest keeps running here.
+            vmctl connects to both hosts and drives the migration (as `virsh migrate` does), then checks that the guest arrived running with the same UUID. With --p2p the source libvirtd connects to the destination URI itself instead. The guest stays defined (stopped) here unless --undefine-source. If the migration outlives --timeout it is aborted and the guest keeps running here.
 
             Examples:
               vmctl migrate web1 qemu+ssh://node2/system

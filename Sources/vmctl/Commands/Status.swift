@@ -7,8 +7,7 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one guest's state, identity, managed-save image and readiness.",
         discussion: """
-            Exits 0 when the guest runs, 7 when it is defined but not running (like an OCF monitor),
-            2 when it does not exist.
+            Exits 0 when the guest runs, 7 when it is defined but not running (like an OCF monitor), 2 when it does not exist.
 
             Examples:
               vmctl status web1
