@@ -27,47 +27,83 @@ flock -w 300 9 || die "another up.sh/down.sh holds $RUN_DIR/lock"
 
 is_test_guest() { [[ $1 == tb-* || $1 == demo-* || $1 == it-* ]]; }
 
-# clean_guests URI LABEL: destroys and undefines the test guests on one node.
-# Prints nothing else; returns 0. Sets LEFT_RUNNING to the other running guests.
-LEFT_RUNNING=""
+# remove_guest URI LABEL NAME
+remove_guest() {
+    local uri=$1 label=$2 n=$3
+    timeout 60 virsh -q -c "$uri" destroy "$n" >/dev/null 2>&1 || true
+    timeout 60 virsh -q -c "$uri" undefine --managed-save --snapshots-metadata --checkpoints-metadata "$n" \
+        >/dev/null 2>&1 || true
+    step "node $label: removed guest $n"
+}
+
+# clean_guests URI LABEL: destroys and undefines the test guests of one node
+# (in parallel: a TCG qemu needs ~1.5 s to exit), then writes the names of the
+# other guests still running to $RUN_DIR/left-LABEL.
 clean_guests() {
-    local uri=$1 label=$2 names n
-    LEFT_RUNNING=""
+    local uri=$1 label=$2 names n left
+    : >"$RUN_DIR/left-$label"
     if ! names=$(timeout 30 virsh -q -c "$uri" list --all --name 2>/dev/null); then
         warn "node $label: cannot list guests"
         return 0
     fi
     for n in $names; do
-        is_test_guest "$n" || continue
-        timeout 60 virsh -q -c "$uri" destroy "$n" >/dev/null 2>&1 || true
-        timeout 60 virsh -q -c "$uri" undefine --managed-save --snapshots-metadata --checkpoints-metadata "$n" \
-            >/dev/null 2>&1 || true
-        step "node $label: removed guest $n"
+        is_test_guest "$n" && remove_guest "$uri" "$label" "$n" &
     done
-    LEFT_RUNNING=$(timeout 30 virsh -q -c "$uri" list --name 2>/dev/null | tr '\n' ' ' || true)
-    LEFT_RUNNING=${LEFT_RUNNING%% }
-    LEFT_RUNNING=${LEFT_RUNNING## }
-    if [[ -n ${LEFT_RUNNING// /} ]]; then
-        warn "node $label: other guests keep running: $LEFT_RUNNING"
+    wait
+    left=$(timeout 30 virsh -q -c "$uri" list --name 2>/dev/null || true)
+    left=$(tr -s "\n" " " <<<"$left")
+    left=${left% }
+    if [[ -n $left ]]; then
+        warn "node $label: other guests keep running: $left"
+        echo "$left" >"$RUN_DIR/left-$label"
     fi
 }
 
-# ----------------------------------------------------------------- node B
-if pid=$(pid_of "$B_LIBVIRTD_PID" libvirtd); then
+# Which nodes did up.sh start?
+b_pid=$(pid_of "$B_LIBVIRTD_PID" libvirtd || true)
+a_pid=$(pid_of "$A_LIBVIRTD_PID" libvirtd || true)
+[[ -n $b_pid ]] || rm -f "$B_LIBVIRTD_PID"
+[[ -n $a_pid ]] || rm -f "$A_LIBVIRTD_PID"
+rm -f "$RUN_DIR/left-A" "$RUN_DIR/left-B"
+
+# 1. test guests, both nodes at once
+if [[ -n $b_pid ]]; then
     if virsh_ok "$NODE_B_URI"; then
-        clean_guests "$NODE_B_URI" B
+        clean_guests "$NODE_B_URI" B &
     else
-        warn "node B: libvirtd (pid $pid) does not answer; guests not cleaned"
+        warn "node B: libvirtd (pid $b_pid) does not answer; guests not cleaned"
     fi
-    stop_pid "$B_LIBVIRTD_PID" libvirtd
-else
-    rm -f "$B_LIBVIRTD_PID"
 fi
-if [[ -z ${LEFT_RUNNING// /} ]]; then
-    stop_pid "$B_VIRTLOGD_PID" virtlogd
-else
+if [[ -n $a_pid ]]; then
+    if virsh_ok "$NODE_A_URI"; then
+        clean_guests "$NODE_A_URI" A &
+    else
+        warn "node A: libvirtd (pid $a_pid) does not answer; guests not cleaned"
+    fi
+elif virsh_ok "$NODE_A_URI"; then
+    step "node A: libvirtd was not started by up.sh; left alone (guests included)"
+fi
+wait
+
+# 2. daemons, all at once. A virtlogd stays while guests of its node still run
+#    (their serial console and log go through it).
+to_stop=()
+[[ -n $b_pid ]] && to_stop+=("$B_LIBVIRTD_PID" libvirtd)
+[[ -n $a_pid ]] && to_stop+=("$A_LIBVIRTD_PID" libvirtd)
+if [[ -s $RUN_DIR/left-B ]]; then
     warn "node B: virtlogd kept for the guests still running"
+else
+    to_stop+=("$B_VIRTLOGD_PID" virtlogd)
 fi
+if [[ -s $RUN_DIR/left-A ]]; then
+    warn "node A: virtlogd kept for the guests still running"
+else
+    to_stop+=("$A_VIRTLOGD_PID" virtlogd)
+fi
+stop_pids 10 "${to_stop[@]}"
+rm -f "$RUN_DIR/left-A" "$RUN_DIR/left-B"
+
+# 3. node B's network
 if ip link show "$VETH_A" >/dev/null 2>&1; then
     ip link del "$VETH_A"
     step "node B: removed veth $VETH_A"
@@ -75,27 +111,6 @@ fi
 if netns_exists; then
     ip netns del "$NETNS"
     step "node B: removed netns $NETNS"
-fi
-
-# ----------------------------------------------------------------- node A
-LEFT_RUNNING=""
-if pid=$(pid_of "$A_LIBVIRTD_PID" libvirtd); then
-    if virsh_ok "$NODE_A_URI"; then
-        clean_guests "$NODE_A_URI" A
-    else
-        warn "node A: libvirtd (pid $pid) does not answer; guests not cleaned"
-    fi
-    stop_pid "$A_LIBVIRTD_PID" libvirtd
-else
-    rm -f "$A_LIBVIRTD_PID"
-    if virsh_ok "$NODE_A_URI"; then
-        step "node A: libvirtd was not started by up.sh; left alone (guests included)"
-    fi
-fi
-if [[ -z ${LEFT_RUNNING// /} ]]; then
-    stop_pid "$A_VIRTLOGD_PID" virtlogd
-else
-    warn "node A: virtlogd kept for the guests still running"
 fi
 
 rm -f "$TESTBED_DIR/testbed.env"

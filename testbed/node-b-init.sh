@@ -3,7 +3,8 @@
 #   ip netns exec vmm-nodeB unshare --mount --uts --propagation private node-b-init.sh TESTBED_DIR
 # so it starts in node B's own network, mount and UTS namespaces. It gives the
 # node its own hostname, /run and libvirt state/config/log dirs (bind mounts of
-# TESTBED_DIR/nodeB/*), starts virtlogd and then becomes libvirtd (foreground).
+# TESTBED_DIR/nodeB/*), starts virtlogd and then becomes tini running libvirtd
+# in the foreground (libvirtd's pid goes to TESTBED_DIR/run/nodeB-libvirtd.pid).
 # Everything outside those mounts (kernel, initrd, console logs under
 # TESTBED_DIR) is shared with node A: that is the testbed's "shared storage".
 set -euo pipefail
@@ -30,6 +31,15 @@ mount --bind "$NB/var-log-libvirt" /var/log/libvirt
 mount --bind "$NB/var-cache-libvirt" /var/cache/libvirt
 mount --bind "$NB/etc-libvirt" /etc/libvirt
 
-echo $$ >"$RUN/nodeB-libvirtd.pid"
-virtlogd -d -p "$RUN/nodeB-virtlogd.pid"
-exec libvirtd
+# Reuse the virtlogd of an earlier node B libvirtd (e.g. one that crashed):
+# it serves the same dirs and the guests still running here log through it.
+vpid=$(cat "$RUN/nodeB-virtlogd.pid" 2>/dev/null || true)
+vstat=""
+if [[ $vpid =~ ^[0-9]+$ ]]; then vstat=$(cat "/proc/$vpid/stat" 2>/dev/null || true); fi
+# /proc/PID/stat: "PID (comm) STATE ..."; a zombie (Z) is dead.
+if [[ $vstat != *"(virtlogd) "* || ${vstat##*) } == Z* ]]; then
+    virtlogd -d -p "$RUN/nodeB-virtlogd.pid"
+fi
+# tini -s: a child subreaper, so that the qemu processes libvirtd daemonizes
+# are reaped as soon as they exit (see up.sh).
+exec tini -s -- libvirtd -p "$RUN/nodeB-libvirtd.pid"

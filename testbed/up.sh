@@ -18,8 +18,6 @@ NODES=${NODES:-1}
 [[ $NODES == 1 || $NODES == 2 ]] || die "NODES must be 1 or 2 (got '$NODES')"
 [[ $(id -u) == 0 ]] || die "must run as root"
 
-PACKAGES=(libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-    qemu-system-x86 qemu-utils busybox-static qemu-guest-agent cpio iproute2 kmod xz-utils)
 GUESTS=(tb-alpha tb-beta)
 READY_MARKER=VMMANAGER-GUEST-READY
 
@@ -29,31 +27,13 @@ flock -w 300 9 || die "another up.sh/down.sh holds $RUN_DIR/lock"
 step "NODES=$NODES TESTBED_DIR=$TESTBED_DIR"
 
 # ---------------------------------------------------------------- packages
-ensure_packages() {
-    local -A ok=()
-    local p st missing=()
-    while read -r p st; do
-        [[ $st == ii ]] && ok[$p]=1
-    done < <(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null || true)
-    for p in "${PACKAGES[@]}"; do
-        [[ -n ${ok[$p]:-} ]] || missing+=("$p")
-    done
-    if ((${#missing[@]} == 0)); then
-        step "packages: all ${#PACKAGES[@]} present"
-        return
-    fi
-    step "packages: installing ${missing[*]}"
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-    step "packages: installed"
-}
 
 # ensure_conf FILE KEY VALUE: sets 'KEY = VALUE' in a libvirt-style config file.
 ensure_conf() {
     local f=$1 k=$2 v=$3
     touch "$f"
-    if grep -Eq "^[[:space:]]*$k[[:space:]]*=" "$f"; then
-        sed -i -E "s|^[[:space:]]*$k[[:space:]]*=.*|$k = $v|" "$f"
+    if grep -Eq "^[[:space:]]*${k}[[:space:]]*=" "$f"; then
+        sed -i -E "s|^[[:space:]]*${k}[[:space:]]*=.*|$k = $v|" "$f"
     else
         printf '%s = %s\n' "$k" "$v" >>"$f"
     fi
@@ -76,6 +56,10 @@ start_node_a() {
     if virsh_ok "$NODE_A_URI"; then
         if pid=$(pid_of "$A_LIBVIRTD_PID" libvirtd); then
             step "node A: libvirtd up (started by up.sh, pid $pid)"
+            if ! pid_of "$A_VIRTLOGD_PID" virtlogd >/dev/null && ! pid_of /run/virtlogd.pid virtlogd >/dev/null; then
+                virtlogd -d -p "$A_VIRTLOGD_PID" 9>&-
+                warn "node A: virtlogd was gone; restarted it (pid $(<"$A_VIRTLOGD_PID"))"
+            fi
         else
             step "node A: a libvirtd not started by up.sh answers on $NODE_A_URI; reusing it, not touching it"
         fi
@@ -110,10 +94,16 @@ start_node_a() {
         virtlogd -d -p "$A_VIRTLOGD_PID" 9>&-
         step "node A: started virtlogd (pid $(<"$A_VIRTLOGD_PID"))"
     fi
-    libvirtd -d -p "$A_LIBVIRTD_PID" 9>&-
-    local i
+    rm -f "$A_LIBVIRTD_PID"
+    setsid tini -s -- libvirtd -p "$A_LIBVIRTD_PID" \
+        </dev/null >>/var/log/libvirt/libvirtd.log 2>&1 9>&- &
+    local launcher=$! i
     for ((i = 0; i < 300; i++)); do
         virsh_ok "$NODE_A_URI" && break
+        if ! kill -0 "$launcher" 2>/dev/null; then
+            tail -n 20 /var/log/libvirt/libvirtd.log >&2 || true
+            die "node A: libvirtd exited (log: /var/log/libvirt/libvirtd.log)"
+        fi
         sleep 0.1
     done
     virsh_ok "$NODE_A_URI" || die "node A: libvirtd does not answer (see /var/log/libvirt/libvirtd.log)"
@@ -185,13 +175,18 @@ start_node_b() {
     if pid=$(pid_of "$B_LIBVIRTD_PID" libvirtd); then
         if virsh_ok "$NODE_B_URI"; then
             step "node B: libvirtd up (pid $pid), answering on $NODE_B_URI"
+            if ! pid_of "$B_VIRTLOGD_PID" virtlogd >/dev/null; then
+                # Start it inside node B's namespaces (those of its libvirtd).
+                nsenter -t "$pid" -m -u -n virtlogd -d -p "$B_VIRTLOGD_PID" 9>&-
+                warn "node B: virtlogd was gone; restarted it (pid $(<"$B_VIRTLOGD_PID"))"
+            fi
             return
         fi
         warn "node B: libvirtd (pid $pid) does not answer; restarting it"
         stop_pid "$B_LIBVIRTD_PID" libvirtd
     fi
-    # A virtlogd left from an earlier node B lives in a dead mount namespace.
-    stop_pid "$B_VIRTLOGD_PID" virtlogd
+    # A virtlogd of an earlier node B libvirtd is reused by node-b-init.sh: it
+    # serves the same dirs, and guests still running on node B log through it.
 
     mkdir -p "$NB_DIR"/{run-libvirt,var-lib-libvirt,var-log-libvirt,var-cache-libvirt,etc-libvirt,nodeA-run-libvirt}
     mkdir -p /var/log/libvirt /var/lib/libvirt /var/cache/libvirt /etc/libvirt /run/libvirt
@@ -210,7 +205,7 @@ start_node_b() {
     fi
     ensure_conf "$NB_DIR/etc-libvirt/libvirtd.conf" host_uuid "\"$b_uuid\""
     rm -f "$NB_DIR/run-libvirt/libvirt-sock" "$NB_DIR/run-libvirt/libvirt-sock-ro" \
-        "$NB_DIR/run-libvirt/libvirt-admin-sock"
+        "$NB_DIR/run-libvirt/libvirt-admin-sock" "$B_LIBVIRTD_PID"
 
     setsid ip netns exec "$NETNS" unshare --mount --uts --propagation private \
         "$HERE/node-b-init.sh" "$TESTBED_DIR" \
