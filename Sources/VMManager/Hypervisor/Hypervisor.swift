@@ -16,7 +16,8 @@ public final class Hypervisor: Sendable {
     /// Connects to `uri`.
     /// - Parameter timeout: the deadline of every libvirt call on this host.
     public static func connect(
-        _ uri: String, readOnly: Bool = false, timeout: Duration = .seconds(30), logger: Logger = Logger(label: "vmmanager")
+        _ uri: String, readOnly: Bool = false, timeout: Duration = .seconds(30),
+        logger: Logger = Logger(label: "vmmanager", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws -> Hypervisor {
         let options = Connection.Options(readOnly: readOnly, timeout: timeout, logger: logger)
         let connection = try await libvirt("connecting to \(uri)") { try await Connection.open(uri, options: options) }

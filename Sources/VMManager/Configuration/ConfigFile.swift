@@ -1,0 +1,145 @@
+import FoundationEssentials
+
+/// `/etc/vmmanager/vmmanager.conf`, read as written: sections of `key = value` lines.
+///
+/// ```
+/// # defaults for every guest
+/// [global]
+/// hypervisor = qemu:///system
+/// vm_dir = /etc/vmmanager/guests
+///
+/// [notify]
+/// mail_to = admins@example.org
+///
+/// [guest web1]
+/// config = web1/web1.xml
+/// readiness = tcp:80
+/// ```
+/// Lines starting with `#` or `;` are comments. Keys before the first section belong to `[global]`.
+/// Values run to the end of the line (no quoting; a `#` inside a value is kept).
+public struct ConfigFile: Sendable {
+    public struct Entry: Sendable, Hashable {
+        public let key: String
+        public let value: String
+        public let line: Int
+    }
+
+    public struct Section: Sendable {
+        /// `global`, `notify`, or `guest` (with ``guest`` set).
+        public let kind: String
+        /// The guest name of a `[guest NAME]` section.
+        public let guest: String?
+        public let line: Int
+        public var entries: [Entry]
+    }
+
+    /// Where it was read from (for messages).
+    public let path: String
+    public let sections: [Section]
+
+    /// The sections a file may have besides `[guest NAME]`.
+    public static let sectionKinds: Set<String> = ["global", "notify"]
+
+    /// Reads and parses a file.
+    /// - Throws: ``ConfigError`` naming the file and line: unreadable file (`.notFound` when it does not
+    ///   exist), a line that is not `key = value`, an unknown section, a duplicate key or guest.
+    public static func load(_ path: String) throws(ConfigError) -> ConfigFile {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError(.notFound, file: path, line: nil, key: nil, "the configuration file does not exist")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(.unreadable, file: path, line: nil, key: nil, "cannot read the configuration file")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    public static func parse(_ text: String, path: String) throws(ConfigError) -> ConfigFile {
+        var sections = [Section(kind: "global", guest: nil, line: 0, entries: [])]
+        var seenGuests: [String: Int] = [:]
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lineNumber = index + 1
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") {
+                guard line.hasSuffix("]") else {
+                    throw ConfigError(.syntax, file: path, line: lineNumber, key: nil,
+                                      "a section header must end with ']': \(line)")
+                }
+                let words = line.dropFirst().dropLast().split(separator: " ", omittingEmptySubsequences: true)
+                    .map(String.init)
+                switch (words.first, words.count) {
+                case ("guest"?, 2):
+                    let name = words[1]
+                    if let first = seenGuests[name] {
+                        throw ConfigError(.duplicate, file: path, line: lineNumber, key: nil,
+                                          "guest \(name) has a second section (the first is on line \(first))")
+                    }
+                    seenGuests[name] = lineNumber
+                    sections.append(Section(kind: "guest", guest: name, line: lineNumber, entries: []))
+                case (let kind?, 1) where sectionKinds.contains(kind):
+                    sections.append(Section(kind: kind, guest: nil, line: lineNumber, entries: []))
+                default:
+                    throw ConfigError(.syntax, file: path, line: lineNumber, key: nil,
+                                      "unknown section \(line); sections are [global], [notify] and [guest NAME]")
+                }
+                continue
+            }
+            guard let eq = line.firstIndex(of: "=") else {
+                throw ConfigError(.syntax, file: path, line: lineNumber, key: nil,
+                                  "expected 'key = value', found: \(line)")
+            }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw ConfigError(.syntax, file: path, line: lineNumber, key: key.isEmpty ? nil : key,
+                                  "a key is letters, digits and '_' only")
+            }
+            if let previous = sections[sections.count - 1].entries.first(where: { $0.key == key }) {
+                throw ConfigError(.duplicate, file: path, line: lineNumber, key: key,
+                                  "set twice in one section (first on line \(previous.line))")
+            }
+            sections[sections.count - 1].entries.append(Entry(key: key, value: value, line: lineNumber))
+        }
+        return ConfigFile(path: path, sections: sections)
+    }
+
+    /// Entries of every section of `kind` (e.g. all `[global]` sections, in order).
+    public func entries(of kind: String) -> [Entry] {
+        sections.filter { $0.kind == kind }.flatMap(\.entries)
+    }
+
+    /// Entries of `[guest NAME]`, empty when the file has no such section.
+    public func entries(ofGuest name: String) -> [Entry] {
+        sections.first { $0.kind == "guest" && $0.guest == name }?.entries ?? []
+    }
+
+    /// The guests that have a section.
+    public var guests: [String] { sections.compactMap(\.guest) }
+}
+
+/// A configuration error that names the file, the line and the key.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        case notFound, unreadable, syntax, duplicate, unknownKey, invalidValue, missing
+    }
+    public let kind: Kind
+    public let file: String?
+    public let line: Int?
+    public let key: String?
+    public let message: String
+
+    public init(_ kind: Kind, file: String?, line: Int?, key: String?, _ message: String) {
+        self.kind = kind
+        self.file = file
+        self.line = line
+        self.key = key
+        self.message = message
+    }
+
+    /// `vmmanager.conf:12: readiness: unknown probe 'tpc:80' ...`
+    public var description: String {
+        var place = file ?? "configuration"
+        if let line { place += ":\(line)" }
+        return "\(place): " + (key.map { "\($0): " } ?? "") + message
+    }
+}
