@@ -58,7 +58,7 @@ public struct ConfigFile: Sendable {
         var seenGuests: [String: Int] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let lineNumber = index + 1
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmed
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]") else {
@@ -88,8 +88,8 @@ public struct ConfigFile: Sendable {
                 throw ConfigError(.syntax, file: path, line: lineNumber, key: nil,
                                   "expected 'key = value', found: \(line)")
             }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<eq].trimmed
+            let value = line[line.index(after: eq)...].trimmed
             guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
                 throw ConfigError(.syntax, file: path, line: lineNumber, key: key.isEmpty ? nil : key,
                                   "a key is letters, digits and '_' only")
@@ -141,5 +141,16 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
         var place = file ?? "configuration"
         if let line { place += ":\(line)" }
         return "\(place): " + (key.map { "\($0): " } ?? "") + message
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (FoundationEssentials has no `trimmingCharacters`).
+    var trimmed: String {
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else {
+            return ""
+        }
+        return String(self[first...last])
     }
 }
