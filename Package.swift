@@ -4,9 +4,9 @@
 //
 // Module graph (arrows point at what a module depends on):
 //
-//   vmctl ─┐
-//          ├─► VMManager ─► Libvirt ─► CLibvirt  (libvirt C API, the only C boundary for libvirt)
-//   (agent)┘                      └──► CLibXML2  (domain XML parsing)
+//   vmctl ──────────┐
+//                   ├─► VMManager ─► Libvirt ─► CLibvirt  (libvirt C API, the only C boundary for libvirt)
+//   vmmanager-agent ┘                      └──► CLibXML2  (domain XML parsing)
 //
 // `Libvirt` is a general binding that knows nothing about high availability; `VMManager`
 // holds the HA behaviour the executables share.
@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Libvirt", targets: ["Libvirt"]),
         .library(name: "VMManager", targets: ["VMManager"]),
         .executable(name: "vmctl", targets: ["vmctl"]),
+        .executable(name: "vmmanager", targets: ["vmmanager-agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -58,8 +59,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The resource agent: heartbeat v1 (`vmmanager::guest`) and OCF 1.1 (`ocf:vmmanager:guest`).
+        // No ArgumentParser and no Foundation: Pacemaker runs it afresh at every monitor interval.
+        .executableTarget(
+            name: "vmmanager-agent",
+            dependencies: [
+                "VMManager",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         .testTarget(name: "VMManagerTests", dependencies: ["VMManager", "Libvirt"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VMManager", "Libvirt"]),
+        .testTarget(name: "AgentTests", dependencies: ["VMManager", "Libvirt"]),
     ]
 )

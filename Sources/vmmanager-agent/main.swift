@@ -1,0 +1,2 @@
+// The vmmanager resource agent (issue 3): under construction.
+print("vmmanager: under construction")
