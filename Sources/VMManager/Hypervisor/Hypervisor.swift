@@ -14,12 +14,15 @@ public final class Hypervisor: Sendable {
     }
 
     /// Connects to `uri`.
-    /// - Parameter timeout: the deadline of every libvirt call on this host.
+    /// - Parameters:
+    ///   - timeout: the deadline of every libvirt call on this host.
+    ///   - keepAlive: libvirt keepalive probes; short-lived checks (a monitor) skip the extra round trip.
     public static func connect(
-        _ uri: String, readOnly: Bool = false, timeout: Duration = .seconds(30),
+        _ uri: String, readOnly: Bool = false, timeout: Duration = .seconds(30), keepAlive: Bool = true,
         logger: Logger = Logger(label: "vmmanager", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws -> Hypervisor {
-        let options = Connection.Options(readOnly: readOnly, timeout: timeout, logger: logger)
+        var options = Connection.Options(readOnly: readOnly, timeout: timeout, logger: logger)
+        if !keepAlive { options.keepAlive = nil }
         let connection = try await libvirt("connecting to \(uri)") { try await Connection.open(uri, options: options) }
         return Hypervisor(connection: connection, logger: logger)
     }

@@ -17,6 +17,16 @@ public struct StartOutcome: Sendable {
     public let readyAfter: Duration?
     /// Total wall time of the action.
     public let duration: Duration
+    /// When a saved image could not be restored and the guest was cold-booted instead: why, and where the
+    /// image was kept.
+    public var restoreFailure: String?
+
+    public init(how: How, readyAfter: Duration?, duration: Duration, restoreFailure: String? = nil) {
+        self.how = how
+        self.readyAfter = readyAfter
+        self.duration = duration
+        self.restoreFailure = restoreFailure
+    }
 }
 
 extension Hypervisor {
@@ -58,7 +68,8 @@ extension Hypervisor {
         var readyAfter: Duration?
         if how != .alreadyRunning || readiness != .none {
             let left = timeout - (clock.now - started)
-            readyAfter = try await BootWait.waitUntilReady(domain, probe: readiness, timeout: max(.zero, left))
+            readyAfter = try await BootWait.waitUntilReady(domain, probe: readiness, timeout: max(.zero, left),
+                                                            context: BootContext(coldBoot: how == .booted))
         }
         return StartOutcome(how: how, readyAfter: readiness == .none ? nil : readyAfter, duration: clock.now - started)
     }

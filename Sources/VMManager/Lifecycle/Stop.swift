@@ -19,6 +19,10 @@ public struct StopPolicy: Sendable {
     /// The whole budget: the chain never runs past it (a cluster manager fences a node whose stop
     /// outlives its timeout).
     public var timeout: Duration
+    /// How the shutdown step asks the guest (empty: libvirt chooses).
+    public var shutdownModes: ShutdownModes = []
+    /// Save to this file instead of libvirt's managed-save image (VirtualDomain's `snapshot`).
+    public var saveFile: String?
 
     /// save → shutdown → destroy, as the thesis suspended guests and xendomains fell back.
     public static let `default` = StopPolicy(methods: [.save, .shutdown, .destroy], timeout: .seconds(90))
@@ -65,7 +69,7 @@ extension Hypervisor {
                 failures.append((method, "no time left in the \(policy.timeout.formattedSeconds) budget"))
                 continue
             }
-            if let reason = await attempt(method, on: domain, budget: budget) {
+            if let reason = await attempt(method, on: domain, budget: budget, policy: policy) {
                 failures.append((method, reason))
                 continue
             }
@@ -83,19 +87,23 @@ extension Hypervisor {
     }
 
     /// Tries one method; returns nil when the guest is stopped afterwards, or why not.
-    private func attempt(_ method: StopMethod, on domain: Domain, budget: Duration) async -> String? {
+    private func attempt(_ method: StopMethod, on domain: Domain, budget: Duration, policy: StopPolicy) async -> String? {
         let clock = ContinuousClock()
         let until = clock.now + budget
         do {
             switch method {
             case .save:
-                guard try await domain.isPersistent() else {
-                    return "the guest is transient; only defined guests can be saved"
+                if let file = policy.saveFile {
+                    try await domain.save(to: file, flags: .running, timeout: budget)
+                } else {
+                    guard try await domain.isPersistent() else {
+                        return "the guest is transient; only defined guests can be saved"
+                    }
+                    // `.running`: whatever its state now, the guest runs again when restored.
+                    try await domain.managedSave(flags: .running, timeout: budget)
                 }
-                // `.running`: whatever its state now, the guest runs again when restored.
-                try await domain.managedSave(flags: .running, timeout: budget)
             case .shutdown:
-                try await domain.shutdown(timeout: budget)
+                try await domain.shutdown(modes: policy.shutdownModes, timeout: budget)
                 var stopped = false
                 while !stopped && clock.now < until {
                     try await Task.sleep(for: .milliseconds(200))

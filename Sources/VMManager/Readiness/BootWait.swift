@@ -1,18 +1,103 @@
+import FoundationEssentials
 import Libvirt
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// How vmmanager decides that a guest has really booted (the thesis's script waited for this before
-/// letting heartbeat start the next VM, so hosts were not overloaded by parallel boots).
+/// How vmmanager decides that a guest has really booted. The thesis's script waited for this before
+/// letting heartbeat start the next VM, so that hosts were not overloaded by parallel boots.
 public enum ReadinessProbe: Sendable, Hashable, CustomStringConvertible {
     /// Do not wait: ready as soon as libvirt says running.
     case none
     /// The QEMU guest agent answers `guest-ping`.
     case guestAgent
+    /// A line of the guest's serial console log (its first `<serial type='file'>`) matches the pattern,
+    /// among the lines written since the start began.
+    case serialLine(pattern: String)
+    /// A TCP port accepts connections.
+    case tcpPort(host: String, port: UInt16)
+    /// The thesis's timer: ready `coldBoot` after a cold boot, `resumed` after a resume or restore.
+    case uptime(coldBoot: Duration, resumed: Duration)
 
     public var description: String {
         switch self {
         case .none: "none"
         case .guestAgent: "guest-agent"
+        case .serialLine(let pattern): "serial:\(pattern)"
+        case .tcpPort(let host, let port): "tcp:\(host):\(port)"
+        case .uptime(let cold, let resumed): "uptime:\(cold.components.seconds)/\(resumed.components.seconds)"
         }
+    }
+}
+
+/// The `readiness` setting: a probe, or `auto` (decided by the guest's XML).
+public enum ReadinessSetting: Sendable, Hashable, CustomStringConvertible {
+    case auto
+    case probe(ReadinessProbe)
+
+    public struct ParseError: Error, Sendable { public let message: String }
+
+    /// Parses `auto`, `none`, `guest-agent`, `serial:REGEX`, `tcp:HOST:PORT`, `uptime:N[/M]`.
+    public static func parse(_ text: String) throws(ParseError) -> ReadinessSetting {
+        let usage = "use auto, none, guest-agent, serial:REGEX, tcp:HOST:PORT or uptime:N/M"
+        switch text {
+        case "auto": return .auto
+        case "none": return .probe(.none)
+        case "guest-agent", "agent": return .probe(.guestAgent)
+        default: break
+        }
+        if text.hasPrefix("serial:") {
+            let pattern = String(text.dropFirst("serial:".count))
+            guard !pattern.isEmpty, (try? Regex(pattern)) != nil else {
+                throw ParseError(message: "'\(pattern)' is not a valid regular expression")
+            }
+            return .probe(.serialLine(pattern: pattern))
+        }
+        if text.hasPrefix("tcp:") {
+            let rest = text.dropFirst("tcp:".count)
+            guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]), port > 0,
+                  colon > rest.startIndex
+            else { throw ParseError(message: "tcp needs HOST:PORT, e.g. tcp:192.0.2.10:22") }
+            return .probe(.tcpPort(host: String(rest[..<colon]), port: port))
+        }
+        if text.hasPrefix("uptime:") {
+            let parts = text.dropFirst("uptime:".count).split(separator: "/")
+            guard (1...2).contains(parts.count), let cold = Int(parts[0]), cold >= 0,
+                  let resumed = parts.count == 2 ? Int(parts[1]) : 0, resumed >= 0
+            else { throw ParseError(message: "uptime needs seconds after a cold boot and after a resume, e.g. uptime:60/15") }
+            return .probe(.uptime(coldBoot: .seconds(cold), resumed: .seconds(resumed)))
+        }
+        throw ParseError(message: "unknown readiness '\(text)'; \(usage)")
+    }
+
+    /// The probe for a guest: `auto` waits for the guest agent when the XML has its channel.
+    public func probe(for definition: DomainDefinition?) -> ReadinessProbe {
+        switch self {
+        case .probe(let p): p
+        case .auto: definition?.hasGuestAgentChannel == true ? .guestAgent : .none
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .auto: "auto"
+        case .probe(let p): p.description
+        }
+    }
+}
+
+/// What a readiness wait needs to know about the start that preceded it.
+public struct BootContext: Sendable {
+    /// True after a cold boot, false after a resume or restore.
+    public var coldBoot: Bool
+    /// The serial console log and its size before the start (only new lines count).
+    public var serialLog: String?
+    public var serialOffset: UInt64
+
+    public init(coldBoot: Bool, serialLog: String? = nil, serialOffset: UInt64 = 0) {
+        self.coldBoot = coldBoot
+        self.serialLog = serialLog
+        self.serialOffset = serialOffset
     }
 }
 
@@ -23,49 +108,96 @@ public enum BootWait {
     ///   we wait (it crashed or was shut down: waiting longer would not help).
     @discardableResult
     public static func waitUntilReady(
-        _ domain: Domain, probe: ReadinessProbe, timeout: Duration, pollInterval: Duration = .milliseconds(250)
+        _ domain: Domain, probe: ReadinessProbe, timeout: Duration, context: BootContext = BootContext(coldBoot: true),
+        pollInterval: Duration = .milliseconds(250)
     ) async throws -> Duration {
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = started + timeout
-        switch probe {
-        case .none:
-            return .zero
-        case .guestAgent:
-            var lastError: LibvirtError?
-            while true {
-                let state = try await libvirt("reading the state of \(domain.name)") { try await domain.state() }
-                guard state.isActive else {
-                    throw VMError(.failed, "guest \(domain.name) stopped while waiting for it to boot: \(state)")
-                }
-                if state.kind == .running {
-                    let left = deadline - clock.now
-                    do {
-                        try await domain.pingAgent(timeout: min(.seconds(2), max(.seconds(1), left)))
-                        return clock.now - started
-                    } catch {
-                        lastError = error
-                    }
-                }
-                if clock.now >= deadline {
-                    let why = lastError.map { " (last answer: \($0.message))" } ?? ""
-                    throw VMError(
-                        .timedOut,
-                        "guest \(domain.name) did not answer on its guest agent within \(timeout.formattedSeconds)\(why). "
-                            + "Is qemu-guest-agent running in the guest, and does its XML have the "
-                            + "org.qemu.guest_agent.0 channel?")
-                }
-                try await Task.sleep(for: min(pollInterval, max(.milliseconds(10), deadline - clock.now)))
+        if case .none = probe { return .zero }
+        var last = "no answer yet"
+        var serial = SerialFollower(path: context.serialLog, offset: context.serialOffset)
+        let regex: Regex<AnyRegexOutput>?
+        if case .serialLine(let pattern) = probe { regex = try? Regex(pattern) } else { regex = nil }
+        while true {
+            let state = try await libvirt("reading the state of \(domain.name)") { try await domain.state() }
+            guard state.isActive else {
+                throw VMError(.failed, "guest \(domain.name) stopped while waiting for it to be ready: \(state)")
             }
+            if state.kind == .running {
+                switch probe {
+                case .none:
+                    return .zero
+                case .guestAgent:
+                    do {
+                        try await domain.pingAgent(timeout: min(.seconds(2), max(.seconds(1), deadline - clock.now)))
+                        return clock.now - started
+                    } catch { last = error.message }
+                case .serialLine(let pattern):
+                    guard context.serialLog != nil else {
+                        throw VMError(.invalidInput, "readiness serial:\(pattern) needs a <serial type='file'> in "
+                                      + "\(domain.name)'s XML")
+                    }
+                    if let regex, serial.newLines().contains(where: { (try? regex.firstMatch(in: $0)) != nil }) {
+                        return clock.now - started
+                    }
+                    last = "no console line matched /\(pattern)/"
+                case .tcpPort(let host, let port):
+                    switch TCPProbe.connect(host: host, port: port, timeout: .seconds(1)) {
+                    case nil: return clock.now - started
+                    case let why?: last = why
+                    }
+                case .uptime(let cold, let resumed):
+                    if clock.now - started >= (context.coldBoot ? cold : resumed) { return clock.now - started }
+                    last = "waiting out the timer"
+                }
+            }
+            if clock.now >= deadline {
+                throw VMError(.timedOut, "guest \(domain.name) was not ready (\(probe)) within "
+                              + "\(timeout.formattedSeconds): \(last)" + hint(probe))
+            }
+            try await Task.sleep(for: min(pollInterval, max(.milliseconds(10), deadline - clock.now)))
         }
+    }
+
+    private static func hint(_ probe: ReadinessProbe) -> String {
+        switch probe {
+        case .guestAgent: ". Is qemu-guest-agent running in the guest, and does its XML have the "
+            + "org.qemu.guest_agent.0 channel?"
+        default: ""
+        }
+    }
+}
+
+/// Reads the lines appended to a log file since an offset.
+struct SerialFollower {
+    let path: String?
+    var offset: UInt64
+    var partial = ""
+
+    mutating func newLines() -> [String] {
+        guard let path, let data = FileManager.default.contents(atPath: path) else { return [] }
+        guard UInt64(data.count) > offset else { return [] }
+        let text = partial + String(decoding: data[Int(offset)...], as: UTF8.self)
+        offset = UInt64(data.count)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            String($0.hasSuffix("\r") ? $0.dropLast() : $0)
+        }
+        partial = lines.removeLast()
+        return lines
+    }
+
+    /// The size of the file now (0 when it does not exist).
+    static func size(of path: String) -> UInt64 {
+        var st = stat()
+        return stat(path, &st) == 0 ? UInt64(st.st_size) : 0
     }
 }
 
 extension Duration {
     /// "1.25 s" — for messages and tables.
     public var formattedSeconds: String {
-        let c = components
-        let s = Double(c.seconds) + Double(c.attoseconds) / 1e18
+        let s = inSeconds
         if s >= 100 { return "\(Int(s.rounded())) s" }
         return "\((s * 100).rounded() / 100) s"
     }

@@ -1,0 +1,44 @@
+import FoundationEssentials
+
+/// An up/down transition the agent hands to the notifier. Handing it over never blocks or fails the
+/// action that caused it.
+public struct Transition: Sendable {
+    /// `up`, `down`, `migrated`, `resumed-from-saved`, `restore-failed-cold-booted`, `stop-escalated`,
+    /// `start-failed`, ...
+    public var kind: String
+    public var guest: String
+    public var uuid: UUID?
+    public var reason: String
+    public var previousState: String?
+    public var newState: String?
+    public var configPath: String?
+    public var restoreDuration: Duration?
+    public var bootWaitDuration: Duration?
+    public var migrationDowntimeMilliseconds: UInt64?
+
+    public init(kind: String, guest: String, uuid: UUID?, reason: String, previousState: String? = nil,
+                newState: String? = nil, configPath: String? = nil) {
+        self.kind = kind
+        self.guest = guest
+        self.uuid = uuid
+        self.reason = reason
+        self.previousState = previousState
+        self.newState = newState
+        self.configPath = configPath
+    }
+}
+
+/// Where transitions go. The agent's reporter records them in the notifier's spool.
+public protocol TransitionReporter: Sendable {
+    func report(_ transition: Transition)
+}
+
+/// Keeps transitions in memory (for tests and for callers that report them themselves).
+public final class CollectingReporter: TransitionReporter, @unchecked Sendable {
+    // @unchecked: `items` is guarded by `lock`.
+    private let lock = NSLockLikeVM()
+    private var items: [Transition] = []
+    public init() {}
+    public func report(_ transition: Transition) { lock.withLock { items.append(transition) } }
+    public var transitions: [Transition] { lock.withLock { items } }
+}

@@ -1,0 +1,158 @@
+/// Every setting of the resource agent, in one table.
+///
+/// The same table produces the OCF meta-data, validates `vmmanager.conf`, maps `OCF_RESKEY_*` and
+/// heartbeat's `key=value` arguments, and is what docs/agent.md documents — nothing is kept in two
+/// places. Names that ClusterLabs' VirtualDomain also has keep VirtualDomain's meaning, so that an
+/// existing Pacemaker resource can switch its type to `ocf:vmmanager:guest` and nothing else.
+public struct Parameter: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case string, boolean, integer
+    }
+
+    public let name: String
+    public let kind: Kind
+    /// The default as text ("" = none).
+    public let defaultValue: String
+    public let shortDescription: String
+    public let longDescription: String
+    /// True when VirtualDomain has a parameter of this name and meaning.
+    public let fromVirtualDomain: Bool
+    /// Whether a change needs no restart of the guest (OCF `reloadable`).
+    public let reloadable: Bool
+    /// OCF `unique-group`: no two resources may share the value.
+    public let uniqueGroup: String?
+
+    init(_ name: String, _ kind: Kind = .string, default defaultValue: String = "", virtualDomain: Bool = false,
+         unique: String? = nil, reloadable: Bool = true, _ short: String, _ long: String) {
+        self.name = name
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.shortDescription = short
+        self.longDescription = long
+        self.fromVirtualDomain = virtualDomain
+        self.reloadable = reloadable
+        self.uniqueGroup = unique
+    }
+}
+
+public enum Parameters {
+    public static let all: [Parameter] = [
+        Parameter("domain", unique: "domain", reloadable: false,
+                  "Guest (libvirt domain) name",
+                  "Name of the libvirt domain to manage. Needed when 'config' is not given; when both are given, "
+                      + "the name in the XML must match."),
+        Parameter("config", virtualDomain: true, unique: "config", reloadable: false,
+                  "Domain XML file",
+                  "Path of the guest's domain XML, absolute or relative to vm_dir. vmmanager defines the guest "
+                      + "from it (persistently, with a pinned UUID and MACs) when it is not defined, and redefines "
+                      + "a stopped guest when the file changed. It never undefines anything."),
+        Parameter("vm_dir", default: "/etc/vmmanager/guests",
+                  "Directory of guest XML files",
+                  "Directory that relative 'config' paths (and heartbeat's guest arguments such as web1/web1.xml) "
+                      + "are resolved against."),
+        Parameter("hypervisor", default: "qemu:///system", virtualDomain: true,
+                  "libvirt URI of this node",
+                  "libvirt connection URI of the local hypervisor."),
+        Parameter("conf_file", default: "/etc/vmmanager/vmmanager.conf",
+                  "vmmanager configuration file",
+                  "Settings file with [global], [notify] and [guest NAME] sections. Parameters given to the agent "
+                      + "override it. A missing file is fine unless this parameter names it explicitly."),
+        Parameter("stop_methods", default: "save,shutdown,destroy",
+                  "Stop chain",
+                  "Comma-separated methods tried in order on stop, within the stop timeout: save (managed save: "
+                      + "memory to disk, the next start resumes the guest and its users' sessions), shutdown "
+                      + "(graceful), destroy. destroy is the last resort and also kills the QEMU process directly "
+                      + "when libvirtd does not answer."),
+        Parameter("force_stop", .boolean, default: "false", virtualDomain: true,
+                  "Always destroy on stop",
+                  "Same as stop_methods=destroy (VirtualDomain's force_stop)."),
+        Parameter("snapshot", virtualDomain: true,
+                  "Directory for saved state",
+                  "Save the guest to <snapshot>/<name>.state on stop and restore it from there on start, instead "
+                      + "of libvirt's managed-save image (VirtualDomain's snapshot). Put it on shared storage to "
+                      + "resume the guest on another node."),
+        Parameter("save_config_on_stop", .boolean, default: "false", virtualDomain: true,
+                  "Save the live definition on stop",
+                  "Before stopping, write the guest's current inactive definition back to 'config' (if it "
+                      + "changed and still parses), so runtime changes are kept."),
+        Parameter("shutdown_mode", virtualDomain: true,
+                  "Graceful shutdown modes",
+                  "Comma-separated libvirt shutdown modes for the shutdown step: acpi, agent, initctl, signal, "
+                      + "paravirt. Empty lets libvirt choose."),
+        Parameter("readiness", default: "auto",
+                  "When a started guest counts as up",
+                  "Start returns only when this holds: 'guest-agent' (the QEMU guest agent answers), "
+                      + "'serial:REGEX' (a line of the serial console log matches), 'tcp:HOST:PORT' (a TCP port "
+                      + "accepts connections), 'uptime:N/M' (the thesis's timer: N s after a cold boot, M s after a "
+                      + "resume), 'none', or 'auto' (guest-agent when the XML has the agent channel, else none)."),
+        Parameter("start_timeout", .integer, default: "120",
+                  "Start budget in seconds (heartbeat)",
+                  "Time start (including the readiness wait) may take under heartbeat, which has no operation "
+                      + "timeouts. Under Pacemaker the operation's timeout is used."),
+        Parameter("stop_timeout", .integer, default: "90",
+                  "Stop budget in seconds (heartbeat)",
+                  "Time the stop chain may take under heartbeat. Under Pacemaker the operation's timeout is used "
+                      + "(minus 5 s)."),
+        Parameter("peers", .string,
+                  "libvirt URIs of the other nodes (start guard)",
+                  "Comma-separated libvirt URIs of the peer nodes. Start refuses when the guest's UUID is running "
+                      + "on one of them; an unreachable peer does not block start (it may be the node that failed)."),
+        Parameter("migration_transport", virtualDomain: true,
+                  "Transport to the migration target",
+                  "Transport of the generated remote URI: qemu+<transport>://<target>/system (e.g. ssh, tls, tcp)."),
+        Parameter("migration_user", default: "", virtualDomain: true,
+                  "User on the migration target",
+                  "User in the generated remote URI."),
+        Parameter("migration_network_suffix", virtualDomain: true,
+                  "Suffix of the migration network's host names",
+                  "Appended to the target's node name to form the host of the remote and migrate URIs, to send "
+                      + "migration traffic over a dedicated network."),
+        Parameter("migrateuri", virtualDomain: true,
+                  "Where QEMU sends memory",
+                  "Migration data URI; %n is replaced by the target node name (e.g. tcp:%n-mig)."),
+        Parameter("remoteuri", virtualDomain: true,
+                  "libvirt URI of the migration target",
+                  "Overrides the generated remote URI; %n is replaced by the target node name."),
+        Parameter("migration_downtime", .integer, default: "0", virtualDomain: true,
+                  "Max downtime in ms",
+                  "Longest pause the guest may see at switch-over (0 = libvirt's default)."),
+        Parameter("migration_speed", .integer, default: "0", virtualDomain: true,
+                  "Bandwidth cap in MiB/s",
+                  "Migration bandwidth limit (0 = unlimited)."),
+        Parameter("managed_save_dir", default: "/var/lib/libvirt/qemu/save",
+                  "libvirt's managed-save directory",
+                  "Where libvirt keeps managed-save images (qemu.conf save_image_dir); needed to keep a failed "
+                      + "image aside."),
+        Parameter("quarantine_dir", default: "/var/lib/vmmanager/quarantine",
+                  "Where failed save images are kept",
+                  "A saved image that cannot be restored is moved here (never deleted) before the guest is "
+                      + "cold-booted."),
+        Parameter("state_dir", default: "/var/lib/vmmanager",
+                  "vmmanager's own state",
+                  "Remembers which domain each resource manages, so stop and monitor stay exact even when the "
+                      + "XML file becomes unreachable."),
+        Parameter("lock_dir", default: "/run/vmmanager",
+                  "Per-guest locks",
+                  "Lock files that serialise the agent and vmctl acting on one guest."),
+    ]
+
+    /// VirtualDomain parameters that vmmanager accepts so that a resource can switch type unchanged, but
+    /// that have no effect here, with the reason (they appear in meta-data as deprecated).
+    public static let acceptedForCompatibility: [(name: String, reason: String)] = [
+        ("migrateport", "vmmanager lets libvirt pick the port unless migrateuri names one"),
+        ("migrate_options", "raw virsh options cannot be passed to libvirt's API; use the named parameters"),
+        ("monitor_scripts", "use readiness=... and OCF_CHECK_LEVEL=20 instead"),
+        ("autoset_utilization_cpu", "utilization is not pushed to the CIB"),
+        ("autoset_utilization_hv_memory", "utilization is not pushed to the CIB"),
+        ("autoset_utilization_host_memory", "utilization is not pushed to the CIB"),
+        ("unset_utilization_cpu", "utilization is not pushed to the CIB"),
+        ("unset_utilization_hv_memory", "utilization is not pushed to the CIB"),
+        ("unset_utilization_host_memory", "utilization is not pushed to the CIB"),
+        ("sync_config_on_stop", "csync2 is not run; keep guest XML on shared storage or in configuration management"),
+        ("start_resources", "libvirt pools and networks are not started by the agent"),
+    ]
+
+    public static func named(_ name: String) -> Parameter? { all.first { $0.name == name } }
+    public static let names: Set<String> = Set(all.map(\.name))
+    public static let compatibilityNames: Set<String> = Set(acceptedForCompatibility.map(\.name))
+}

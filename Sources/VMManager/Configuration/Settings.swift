@@ -1,0 +1,247 @@
+import FoundationEssentials
+import Libvirt
+
+/// Everything the agent (and `vmctl`) needs to act on one guest, resolved from, in rising priority:
+/// the table's defaults, `[global]` of vmmanager.conf, `[guest NAME]`, and the agent's own parameters
+/// (`OCF_RESKEY_*` under Pacemaker, `key=value` arguments under heartbeat).
+public struct GuestSettings: Sendable {
+    /// Where a value came from, for error messages.
+    public enum Source: Sendable, Hashable, CustomStringConvertible {
+        case defaultValue
+        case file(path: String, line: Int)
+        case parameter(String)
+
+        public var description: String {
+            switch self {
+            case .defaultValue: "default"
+            case .file(let path, let line): "\(path):\(line)"
+            case .parameter(let name): name
+            }
+        }
+    }
+
+    /// The raw values with their sources (known parameters, compatibility ones, and notify keys).
+    public let values: [String: (value: String, source: Source)]
+    /// The configuration file, when one was read.
+    public let file: ConfigFile?
+
+    public let domainName: String?
+    /// Absolute path of the domain XML, when configured.
+    public let configPath: String?
+    public let hypervisor: String
+    public let stopMethods: [StopMethod]
+    public let shutdownModes: ShutdownModes
+    public let snapshotDirectory: String?
+    public let saveConfigOnStop: Bool
+    public let readiness: ReadinessSetting
+    public let startTimeout: Duration
+    public let stopTimeout: Duration
+    public let peers: [String]
+    public let migration: MigrationSettings
+    public let managedSaveDirectory: String
+    public let quarantineDirectory: String
+    public let stateDirectory: String
+    public let lockDirectory: String
+
+    /// Keys a `[guest]` or `[global]` section may hold besides the parameters: the notifier's.
+    public static let notifyKeys: Set<String> = [
+        "mail_to", "mail_from", "smtp_url", "smtp_starttls", "smtp_user", "smtp_password_file", "tls_verify",
+        "webhook_url", "webhook_secret_file", "webhook_timeout", "webhook_retries", "spool_dir",
+    ]
+
+    /// Resolves the settings of one guest.
+    /// - Parameters:
+    ///   - parameters: the agent's parameters by name (already stripped of `OCF_RESKEY_`).
+    ///   - parameterPrefix: how to name a parameter in errors (`OCF_RESKEY_` or "" for heartbeat arguments).
+    ///   - guest: the guest named on the command line (heartbeat), if any: a domain name or an XML path.
+    /// - Throws: ``ConfigError`` naming the file and line, or the parameter, of a wrong value.
+    public static func resolve(
+        parameters: [String: String], parameterPrefix: String = "", guest: String? = nil
+    ) throws(ConfigError) -> GuestSettings {
+        var parameters = parameters
+        if let guest {
+            // heartbeat: `vmmanager web1 start` or `vmmanager web1/web1.xml start` (like the thesis's
+            // BRAVO/Delta/Delta.vmx).
+            if guest.hasSuffix(".xml") || guest.contains("/") { parameters["config", default: guest] = guest }
+            else { parameters["domain", default: guest] = guest }
+        }
+        let explicitFile = parameters["conf_file"]
+        let filePath = explicitFile ?? Parameters.named("conf_file")!.defaultValue
+        var file: ConfigFile?
+        do { file = try ConfigFile.load(filePath) } catch where error.kind == .notFound && explicitFile == nil {
+            file = nil
+        }
+
+        var values: [String: (value: String, source: Source)] = [:]
+        for p in Parameters.all where !p.defaultValue.isEmpty { values[p.name] = (p.defaultValue, .defaultValue) }
+        let allowed = Parameters.names.union(Parameters.compatibilityNames).union(notifyKeys)
+        func apply(_ entries: [ConfigFile.Entry], in file: ConfigFile) throws(ConfigError) {
+            for e in entries {
+                guard allowed.contains(e.key) else {
+                    throw ConfigError(.unknownKey, file: file.path, line: e.line, key: e.key,
+                                      "unknown setting; see `vmmanager meta-data` or docs/agent.md for the list")
+                }
+                values[e.key] = (e.value, .file(path: file.path, line: e.line))
+            }
+        }
+        if let file { try apply(file.entries(of: "global"), in: file) }
+
+        // Which [guest NAME] section applies: the domain name, else the name inside the XML.
+        var vmDir = parameters["vm_dir"] ?? values["vm_dir"]!.value
+        var name = parameters["domain"]
+        if name == nil, let config = parameters["config"] {
+            name = try? DomainDefinition(xml: readFile(absolute(config, in: vmDir)) ?? "").name
+        }
+        if let file, let name {
+            try apply(file.entries(ofGuest: name), in: file)
+            vmDir = parameters["vm_dir"] ?? values["vm_dir"]!.value
+        }
+        for (key, value) in parameters where key != "conf_file" {
+            // Unknown OCF parameters are ignored (Pacemaker may pass meta attributes); known ones win.
+            if allowed.contains(key) { values[key] = (value, .parameter(parameterPrefix + key)) }
+        }
+        values["conf_file"] = (filePath, explicitFile == nil ? .defaultValue : .parameter(parameterPrefix + "conf_file"))
+
+        var reader = Reader(values: values, file: file)
+        let configPath = values["config"].map { absolute($0.value, in: vmDir) }
+        if name == nil, let configPath, let xml = readFile(configPath) {
+            name = try? DomainDefinition(xml: xml).name
+        }
+        let forceStop = try reader.bool("force_stop")
+        let methods = forceStop ? [StopMethod.destroy] : try reader.list("stop_methods").map { (m) throws(ConfigError) in
+            guard let method = StopMethod(rawValue: m) else {
+                throw reader.invalid("stop_methods", "unknown method '\(m)'; use save, shutdown and destroy")
+            }
+            return method
+        }
+        if methods.isEmpty { throw reader.invalid("stop_methods", "needs at least one method") }
+        let snapshot = reader.string("snapshot")
+        if forceStop && snapshot != nil {
+            throw reader.invalid("force_stop", "force_stop and snapshot contradict each other (destroy or save?)")
+        }
+        var modes: ShutdownModes = []
+        for m in try reader.list("shutdown_mode") {
+            switch m {
+            case "acpi": modes.insert(.acpiPowerButton)
+            case "agent": modes.insert(.guestAgent)
+            case "initctl": modes.insert(.initctl)
+            case "signal": modes.insert(.signal)
+            case "paravirt": modes.insert(.paravirt)
+            default: throw reader.invalid("shutdown_mode", "unknown mode '\(m)'; use acpi, agent, initctl, signal, paravirt")
+            }
+        }
+        let readinessText = reader.string("readiness") ?? "auto"
+        let readiness: ReadinessSetting
+        do { readiness = try ReadinessSetting.parse(readinessText) } catch {
+            throw reader.invalid("readiness", error.message)
+        }
+        return GuestSettings(
+            values: values, file: file, domainName: name, configPath: configPath,
+            hypervisor: reader.string("hypervisor") ?? "qemu:///system",
+            stopMethods: methods, shutdownModes: modes, snapshotDirectory: snapshot,
+            saveConfigOnStop: try reader.bool("save_config_on_stop"), readiness: readiness,
+            startTimeout: .seconds(try reader.positiveInt("start_timeout")),
+            stopTimeout: .seconds(try reader.positiveInt("stop_timeout")),
+            peers: try reader.list("peers"),
+            migration: MigrationSettings(
+                transport: reader.string("migration_transport"), user: reader.string("migration_user"),
+                networkSuffix: reader.string("migration_network_suffix"),
+                migrateURI: reader.string("migrateuri"), remoteURI: reader.string("remoteuri"),
+                downtimeMilliseconds: try reader.nonNegativeInt("migration_downtime"),
+                speedMiBPerSecond: try reader.nonNegativeInt("migration_speed")),
+            managedSaveDirectory: reader.string("managed_save_dir")!,
+            quarantineDirectory: reader.string("quarantine_dir")!,
+            stateDirectory: reader.string("state_dir")!, lockDirectory: reader.string("lock_dir")!)
+    }
+
+    /// A value as text, for keys this type does not interpret (the notifier's).
+    public func value(_ key: String) -> String? { values[key]?.value }
+}
+
+/// How a migration reaches its target (VirtualDomain's parameters).
+public struct MigrationSettings: Sendable, Hashable {
+    public let transport: String?
+    public let user: String?
+    public let networkSuffix: String?
+    public let migrateURI: String?
+    public let remoteURI: String?
+    public let downtimeMilliseconds: Int
+    public let speedMiBPerSecond: Int
+
+    /// The libvirt URI of `target` as VirtualDomain builds it: `remoteuri` with %n replaced, else the
+    /// local hypervisor URI with the target's host: `qemu+ssh://[user@]target<suffix>/system`.
+    public func remoteURI(for target: String, hypervisor: String) -> String {
+        if let remoteURI { return remoteURI.replacing("%n", with: target) }
+        let scheme0: Substring = hypervisor.split(separator: ":").first ?? "qemu"
+        let driver = String(scheme0.split(separator: "+").first ?? scheme0)
+        let pieces = hypervisor.split(separator: "/", omittingEmptySubsequences: true)
+        let path = pieces.count >= 2 ? String(pieces[pieces.count - 1]) : "system"
+        let scheme = transport.map { "\(driver)+\($0)" } ?? driver
+        let userPart = user.map { "\($0)@" } ?? ""
+        return "\(scheme)://\(userPart)\(target)\(networkSuffix ?? "")/\(path)"
+    }
+
+    /// The data URI: `migrateuri` with %n replaced, else `tcp:<target><suffix>` when a suffix is set,
+    /// else nil (libvirt uses the target's host name).
+    public func dataURI(for target: String) -> String? {
+        if let migrateURI { return migrateURI.replacing("%n", with: target) }
+        if let networkSuffix { return "tcp:\(target)\(networkSuffix)" }
+        return nil
+    }
+}
+
+/// Reads typed values out of the resolved table, with errors that name where a value came from.
+private struct Reader {
+    let values: [String: (value: String, source: GuestSettings.Source)]
+    let file: ConfigFile?
+
+    func string(_ key: String) -> String? {
+        guard let v = values[key]?.value, !v.isEmpty else { return nil }
+        return v
+    }
+
+    func list(_ key: String) -> [String] {
+        (string(key) ?? "").split(separator: ",").map { $0.trimmed }.filter { !$0.isEmpty }
+    }
+
+    func bool(_ key: String) throws(ConfigError) -> Bool {
+        switch (string(key) ?? "false").lowercased() {
+        case "1", "yes", "true", "on", "y": return true
+        case "0", "no", "false", "off", "n": return false
+        default: throw invalid(key, "expected yes or no (true/false, 1/0)")
+        }
+    }
+
+    func positiveInt(_ key: String) throws(ConfigError) -> Int {
+        guard let v = Int(string(key) ?? ""), v > 0 else { throw invalid(key, "expected a whole number above 0") }
+        return v
+    }
+
+    func nonNegativeInt(_ key: String) throws(ConfigError) -> Int {
+        guard let s = string(key) else { return 0 }
+        guard let v = Int(s), v >= 0 else { throw invalid(key, "expected a whole number, 0 or more") }
+        return v
+    }
+
+    func invalid(_ key: String, _ why: String) -> ConfigError {
+        let shown = values[key]?.value ?? ""
+        switch values[key]?.source {
+        case .file(let path, let line)?:
+            return ConfigError(.invalidValue, file: path, line: line, key: key, "'\(shown)': \(why)")
+        case .parameter(let name)?:
+            return ConfigError(.invalidValue, file: nil, line: nil, key: name, "'\(shown)': \(why)")
+        default:
+            return ConfigError(.invalidValue, file: nil, line: nil, key: key, "'\(shown)': \(why)")
+        }
+    }
+}
+
+/// `path` made absolute against `directory`.
+func absolute(_ path: String, in directory: String) -> String {
+    path.hasPrefix("/") ? path : (directory.hasSuffix("/") ? directory : directory + "/") + path
+}
+
+/// The file's text, or nil when it cannot be read.
+func readFile(_ path: String) -> String? {
+    FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+}

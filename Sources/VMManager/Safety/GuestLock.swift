@@ -1,0 +1,83 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A per-guest lock that serialises everything acting on one guest on this node: the agent's actions,
+/// `vmctl`, two agents started by a confused cluster. It is an `flock` on `<lock_dir>/<guest>.lock`,
+/// so the kernel drops it when the holder dies — a crashed agent never leaves a stale lock behind.
+public final class GuestLock: @unchecked Sendable {
+    // @unchecked: the descriptor is only closed once, in `release` (guarded by `lock`).
+    private var descriptor: Int32
+    private let mutex = NSLockLikeVM()
+    public let path: String
+
+    private init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit { release() }
+
+    /// Waits at most `timeout` for the lock.
+    /// - Throws: ``VMError`` `.timedOut` naming the holder's action when another process holds it that long,
+    ///   `.failed` when the lock file cannot be created.
+    public static func acquire(guest: String, directory: String, timeout: Duration, purpose: String) async throws -> GuestLock {
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw VMError(.failed, "cannot create the lock directory \(directory): \(error)")
+        }
+        let safe = guest.map { $0 == "/" ? "_" : $0 }
+        let path = directory + "/" + String(safe) + ".lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw VMError(.failed, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                close(fd)
+                throw VMError(.failed, "cannot lock \(path): \(String(cString: strerror(errno)))")
+            }
+            if clock.now >= deadline {
+                let holder = (readFile(path) ?? "").trimmed
+                close(fd)
+                throw VMError(.timedOut, "guest \(guest) is busy: another vmmanager action holds \(path) "
+                              + "(\(holder.isEmpty ? "unknown" : holder)) for more than \(timeout.formattedSeconds)")
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        // Say who holds it, for the message above.
+        let note = "\(purpose) by pid \(getpid())\n"
+        _ = ftruncate(fd, 0)
+        _ = note.withCString { pwrite(fd, $0, strlen($0), 0) }
+        return GuestLock(descriptor: fd, path: path)
+    }
+
+    /// Releases the lock (also done when the object goes away or the process ends).
+    public func release() {
+        mutex.withLock {
+            if descriptor >= 0 {
+                flock(descriptor, LOCK_UN)
+                close(descriptor)
+                descriptor = -1
+            }
+        }
+    }
+}
+
+/// A pthread mutex (FoundationEssentials has no NSLock).
+final class NSLockLikeVM: @unchecked Sendable {
+    // @unchecked: the mutex is the synchronisation itself.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() { pthread_mutex_init(mutex, nil) }
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+}

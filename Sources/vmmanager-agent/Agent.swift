@@ -1,0 +1,103 @@
+import FoundationEssentials
+import Libvirt
+import Logging
+import VMManager
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// OCF 1.1 exit codes.
+enum OCF: Int32 {
+    case success = 0, errGeneric = 1, errArgs = 2, errUnimplemented = 3, errPerm = 4, errInstalled = 5
+    case errConfigured = 6, notRunning = 7
+}
+
+/// The resource agent's two faces: OCF (Pacemaker) and heartbeat v1 (haresources `vmmanager::guest`).
+@main
+enum Agent {
+    static let ocfActions: Set<String> = [
+        "start", "stop", "monitor", "status", "migrate_to", "migrate_from", "meta-data", "validate-all",
+        "reload", "reload-agent", "usage", "help",
+    ]
+
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let environment = ProcessInfo.processInfo.environment
+        let isOCF = environment["OCF_ROOT"] != nil || environment["OCF_RESOURCE_INSTANCE"] != nil
+            || environment.keys.contains { $0.hasPrefix("OCF_RESKEY_") }
+        let code: Int32
+        if arguments.count == 1, arguments[0] == "meta-data" || (isOCF && ocfActions.contains(arguments[0])) {
+            code = await OCFMode(action: arguments[0], environment: environment).run()
+        } else if arguments.count >= 2, let action = arguments.last, ["start", "stop", "status", "monitor"].contains(action) {
+            code = await HeartbeatMode(guest: arguments[0], assignments: Array(arguments.dropFirst().dropLast()),
+                                       action: action, environment: environment).run()
+        } else {
+            writeStandardError("""
+                usage: vmmanager {start|stop|monitor|status|migrate_to|migrate_from|validate-all|reload|meta-data}
+                         (OCF resource agent: parameters in OCF_RESKEY_*)
+                       vmmanager <guest> [key=value ...] {start|stop|status}
+                         (heartbeat v1: haresources line `node vmmanager::<guest>[::key=value]`)
+                <guest> is a libvirt domain name or a domain XML path relative to vm_dir (e.g. web1/web1.xml).
+
+                """)
+            code = arguments.count == 1 && ocfActions.contains(arguments[0]) ? OCF.errConfigured.rawValue
+                : OCF.errArgs.rawValue
+        }
+        exit(code)
+    }
+
+    static func logger(_ environment: [String: String]) -> Logger {
+        var logger = Logger(label: "vmmanager") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = environment["OCF_TRACE_RA"].map { $0 != "0" && !$0.isEmpty } == true ? .trace : .info
+        if let instance = environment["OCF_RESOURCE_INSTANCE"] { logger[metadataKey: "resource"] = "\(instance)" }
+        return logger
+    }
+
+    /// The OCF code for an error thrown by an action.
+    static func code(for error: any Error) -> OCF {
+        switch error {
+        case let e as AgentError:
+            switch e.kind {
+            case .misconfigured: return .errConfigured
+            case .notInstalled: return .errInstalled
+            case .permission: return .errPerm
+            case .failed: return .errGeneric
+            }
+        case let e as VMError:
+            switch e.code {
+            case .invalidInput: return .errConfigured
+            case .notInstalled: return .errInstalled
+            default: return .errGeneric
+            }
+        case let e as ConfigError:
+            return e.kind == .notFound ? .errInstalled : .errConfigured
+        default:
+            return .errGeneric
+        }
+    }
+}
+
+/// Writes straight to file descriptor 2 (unbuffered, so the order with libvirt's threads is kept).
+func writeStandardError(_ text: String) { writeAll(2, text) }
+
+/// stdout is read by the cluster manager (meta-data, heartbeat's status word): only results go there.
+func writeStandardOutput(_ text: String) { writeAll(1, text) }
+
+private func writeAll(_ fd: Int32, _ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { return }
+        bytes = bytes.dropFirst(n)
+    }
+}
+
+/// Hands transitions to the log (the notifier records them once it is installed).
+struct LogReporter: TransitionReporter {
+    let logger: Logger
+    func report(_ t: Transition) {
+        logger.notice("transition", metadata: [
+            "transition": "\(t.kind)", "domain.name": "\(t.guest)", "reason": "\(t.reason)",
+        ])
+    }
+}

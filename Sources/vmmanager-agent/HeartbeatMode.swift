@@ -1,0 +1,67 @@
+import FoundationEssentials
+import Logging
+import VMManager
+
+/// The agent as heartbeat v1's ResourceManager runs it: `vmmanager <guest> [key=value ...] start|stop|status`,
+/// from a haresources entry `vmmanager::<guest>[::key=value...]`.
+///
+/// heartbeat ignores the exit code of `status` and greps its stdout: `running` (or `OK`) means held,
+/// `not running` means not held, anything else means not held. So stdout carries exactly one word,
+/// `running` or `stopped`, and everything else goes to stderr. heartbeat has no operation timeouts:
+/// `start_timeout` and `stop_timeout` bound the actions.
+struct HeartbeatMode {
+    let guest: String
+    let assignments: [String]
+    let action: String
+    let environment: [String: String]
+
+    func run() async -> Int32 {
+        var logger = Agent.logger(environment)
+        logger[metadataKey: "guest"] = "\(guest)"
+        var parameters: [String: String] = [:]
+        for a in assignments {
+            guard let eq = a.firstIndex(of: "="), eq != a.startIndex else {
+                writeStandardError("vmmanager: argument '\(a)' is not key=value (haresources: vmmanager::\(guest)::key=value)\n")
+                return action == "status" ? printStatus(false) : 2
+            }
+            parameters[String(a[..<eq])] = String(a[a.index(after: eq)...])
+        }
+        let settings: GuestSettings
+        do {
+            settings = try GuestSettings.resolve(parameters: parameters, guest: guest)
+        } catch {
+            writeStandardError("vmmanager: \(error)\n")
+            return action == "status" ? printStatus(false) : 1
+        }
+        // heartbeat v1 names resources by their haresources argument: remember the domain under it.
+        let controller = GuestController(settings: settings, reporter: LogReporter(logger: logger), logger: logger,
+                                         resourceInstance: "hb-" + guest.map { $0 == "/" ? "_" : $0 })
+        do {
+            switch action {
+            case "start":
+                _ = try await controller.start(budget: settings.startTimeout)
+                return 0
+            case "stop":
+                _ = try await controller.stop(budget: settings.stopTimeout)
+                return 0
+            default:  // status, monitor
+                switch await controller.monitor(depth: 0, timeout: .seconds(20)) {
+                case .running: return printStatus(true)
+                case .notRunning: return printStatus(false)
+                case .failed(let why):
+                    writeStandardError("vmmanager: \(why)\n")
+                    return printStatus(false)
+                }
+            }
+        } catch {
+            writeStandardError("vmmanager: \(action) \(guest) failed: \(error)\n")
+            return 1
+        }
+    }
+
+    /// The one word heartbeat reads. Exit code as LSB status (0 running, 3 stopped), which heartbeat ignores.
+    func printStatus(_ running: Bool) -> Int32 {
+        writeStandardOutput(running ? "running\n" : "stopped\n")
+        return running ? 0 : 3
+    }
+}

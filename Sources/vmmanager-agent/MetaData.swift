@@ -1,0 +1,87 @@
+import VMManager
+
+/// OCF meta-data, generated from ``Parameters`` (one table; never kept by hand).
+///
+/// It validates against resource-agents' `ra-api-1.dtd` (ocf-tester checks that), which predates OCF 1.1:
+/// it has no `reloadable` attribute, no `<deprecated>` and no `reload-agent` action. So the agent
+/// advertises `reload` (and answers `reload-agent` too), and parameters that a reload can change are
+/// the ones with `unique="0"`, which is how Pacemaker reads agents that advertise `reload`.
+enum MetaData {
+    static func xml() -> String {
+        var out = """
+            <?xml version="1.0"?>
+            <!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
+            <resource-agent name="guest" version="\(AgentVersion.string)">
+            <version>1.1</version>
+            <longdesc lang="en">
+            Manages one libvirt guest for high availability, under Pacemaker (OCF) and heartbeat v1. Start defines \
+            the guest from its XML with a pinned UUID and MACs, refuses when it runs on a peer, resumes it from a \
+            managed-save image when there is one (users' sessions survive a takeover) and returns only when the \
+            guest is ready (guest agent, serial line, TCP port or timer). Stop suspends the guest to disk, falls \
+            back to a graceful shutdown, then destroy, within the operation's timeout. Parameters with the names \
+            of ClusterLabs' VirtualDomain keep their meaning.
+            </longdesc>
+            <shortdesc lang="en">Manages a libvirt guest (VirtualDomain drop-in with suspend-on-stop)</shortdesc>
+            <parameters>
+
+            """
+        for p in Parameters.all {
+            out += parameter(p.name, unique: p.uniqueGroup != nil, type: p.kind.rawValue, default: p.defaultValue,
+                             short: p.shortDescription, long: p.longDescription)
+        }
+        for c in Parameters.acceptedForCompatibility {
+            out += parameter(c.name, unique: false, type: "string", default: "",
+                             short: "Accepted for VirtualDomain compatibility; no effect",
+                             long: "VirtualDomain's \(c.name) is accepted so that a resource can switch to this agent "
+                                + "unchanged, but it has no effect: \(c.reason).")
+        }
+        out += """
+            </parameters>
+            <actions>
+            <action name="start" timeout="120s" />
+            <action name="stop" timeout="90s" />
+            <action name="monitor" timeout="30s" interval="10s" depth="0" />
+            <action name="status" timeout="30s" />
+            <action name="migrate_to" timeout="120s" />
+            <action name="migrate_from" timeout="60s" />
+            <action name="reload" timeout="10s" />
+            <action name="validate-all" timeout="10s" />
+            <action name="meta-data" timeout="5s" />
+            </actions>
+            </resource-agent>
+
+            """
+        return out
+    }
+
+    private static func parameter(_ name: String, unique: Bool, type: String, default value: String, short: String,
+                                  long: String) -> String {
+        let defaultAttribute = value.isEmpty ? "" : " default=\"\(escape(value))\""
+        return """
+            <parameter name="\(name)" unique="\(unique ? 1 : 0)" required="0">
+            <longdesc lang="en">\(escape(long))</longdesc>
+            <shortdesc lang="en">\(escape(short))</shortdesc>
+            <content type="\(type)"\(defaultAttribute) />
+            </parameter>
+
+            """
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}
+
+enum AgentVersion {
+    static let string = "0.3.0"
+}

@@ -1,0 +1,108 @@
+import FoundationEssentials
+import Logging
+import VMManager
+
+/// The agent as Pacemaker's executor runs it: the action is the only argument, parameters arrive as
+/// `OCF_RESKEY_*`, the operation's timeout as `OCF_RESKEY_CRM_meta_timeout` (ms).
+struct OCFMode {
+    let action: String
+    let environment: [String: String]
+
+    var parameters: [String: String] {
+        var p: [String: String] = [:]
+        for (key, value) in environment where key.hasPrefix("OCF_RESKEY_") && !key.hasPrefix("OCF_RESKEY_CRM_meta") {
+            p[String(key.dropFirst("OCF_RESKEY_".count))] = value
+        }
+        return p
+    }
+
+    /// The operation's timeout from Pacemaker, or nil outside Pacemaker.
+    var operationTimeout: Duration? {
+        environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { .milliseconds($0) }
+    }
+
+    var isProbe: Bool { action == "monitor" && (environment["OCF_RESKEY_CRM_meta_interval"] ?? "0") == "0" }
+
+    func run() async -> Int32 {
+        switch action {
+        case "meta-data":
+            writeStandardOutput(MetaData.xml())
+            return OCF.success.rawValue
+        case "usage", "help":
+            writeStandardOutput("usage: vmmanager {start|stop|monitor|status|migrate_to|migrate_from|validate-all|reload|meta-data}\n")
+            return OCF.success.rawValue
+        default:
+            break
+        }
+        let logger = Agent.logger(environment)
+        let settings: GuestSettings
+        do {
+            settings = try GuestSettings.resolve(parameters: parameters, parameterPrefix: "OCF_RESKEY_")
+        } catch {
+            // A broken configuration must not make stop lie: with nothing we can read, the agent cannot have
+            // started anything, but a probe or stop of a known domain is still answered below.
+            return fail(Agent.code(for: error), "\(error)")
+        }
+        let controller = GuestController(settings: settings, reporter: LogReporter(logger: logger), logger: logger,
+                                         resourceInstance: environment["OCF_RESOURCE_INSTANCE"])
+        do {
+            switch action {
+            case "validate-all", "reload", "reload-agent":
+                return validate(controller)
+            case "start":
+                let budget = (operationTimeout ?? settings.startTimeout) - .seconds(2)
+                let outcome = try await controller.start(budget: max(.seconds(1), budget))
+                if let why = outcome.restoreFailure { logger.warning("\(why)") }
+                return OCF.success.rawValue
+            case "stop":
+                let budget = (operationTimeout ?? settings.stopTimeout) - .seconds(5)
+                _ = try await controller.stop(budget: max(.seconds(2), budget))
+                return OCF.success.rawValue
+            case "monitor", "status":
+                let depth = Int(environment["OCF_CHECK_LEVEL"] ?? "0") ?? 0
+                let timeout = (operationTimeout ?? .seconds(20)) - .seconds(1)
+                switch await controller.monitor(depth: depth, timeout: max(.seconds(1), timeout)) {
+                case .running: return OCF.success.rawValue
+                case .notRunning: return OCF.notRunning.rawValue
+                case .failed(let why): return fail(.errGeneric, why)
+                }
+            case "migrate_to":
+                guard let target = environment["OCF_RESKEY_CRM_meta_migrate_target"] else {
+                    return fail(.errConfigured, "migrate_to needs OCF_RESKEY_CRM_meta_migrate_target (set by Pacemaker)")
+                }
+                let budget = (operationTimeout ?? .seconds(120)) - .seconds(5)
+                let report = try await controller.migrate(to: target, budget: max(.seconds(2), budget))
+                logger.info("migrated", metadata: ["target": "\(target)",
+                                                   "downtime_ms": "\(report.downtimeMilliseconds ?? 0)"])
+                return OCF.success.rawValue
+            case "migrate_from":
+                let budget = (operationTimeout ?? .seconds(60)) - .seconds(2)
+                try await controller.waitForIncoming(budget: max(.seconds(1), budget))
+                return OCF.success.rawValue
+            default:
+                return fail(.errUnimplemented, "action '\(action)' is not implemented")
+            }
+        } catch {
+            return fail(Agent.code(for: error), "\(error)")
+        }
+    }
+
+    func validate(_ controller: GuestController) -> Int32 {
+        do {
+            let definition = try controller.definitionFromConfig()
+            if definition == nil && controller.settings.domainName == nil {
+                return fail(.errConfigured, "set 'domain' or 'config' (the guest's XML)")
+            }
+            return OCF.success.rawValue
+        } catch {
+            return fail(Agent.code(for: error), "\(error)")
+        }
+    }
+
+    /// Prints the reason the way Pacemaker shows it (`ocf-exit-reason:`) and returns the code.
+    func fail(_ code: OCF, _ reason: String) -> Int32 {
+        let prefix = environment["OCF_EXIT_REASON_PREFIX"] ?? "ocf-exit-reason:"
+        writeStandardError(prefix + reason.replacing("\n", with: " ") + "\n")
+        return code.rawValue
+    }
+}
