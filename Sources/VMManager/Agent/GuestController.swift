@@ -103,7 +103,8 @@ public struct GuestController: Sendable {
             toDefine = definition.settingUUID(existing.uuid)
         }
         let pinned = StableIdentity.pin(toDefine).definition
-        let digest = ResourceMemory.digest(pinned.xml)
+        // Change detection is on the file as the admin wrote it, not on our pinned rendering of it.
+        let digest = ResourceMemory.digest(definition.xml)
         if let existing {
             let active = try await libvirt("reading the state of \(name)") { try await existing.state().isActive }
             if active || memory.definitionDigest(name) == digest { return existing }
@@ -313,8 +314,7 @@ public struct GuestController: Sendable {
         do {
             try Data(xml.utf8).write(to: URL(fileURLWithPath: temporary))
             _ = rename(temporary, path)
-            memory.rememberDefinition(domain.name, digest: ResourceMemory.digest(StableIdentity.pin(
-                try DomainDefinition(xml: xml)).definition.xml))
+            memory.rememberDefinition(domain.name, digest: ResourceMemory.digest(xml))
         } catch {
             logger.warning("could not save the definition on stop", metadata: ["path": "\(path)", "error": "\(error)"])
         }
