@@ -70,7 +70,9 @@ let package = Package(
         ),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         .testTarget(name: "VMManagerTests", dependencies: ["VMManager", "Libvirt"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VMManager", "Libvirt"]),
-        .testTarget(name: "AgentTests", dependencies: ["VMManager", "Libvirt"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
+        // Helpers shared by the test targets that drive the real testbed.
+        .target(name: "IntegrationSupport", dependencies: ["VMManager", "Libvirt"], path: "Tests/IntegrationSupport"),
     ]
 )

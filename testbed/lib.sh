@@ -106,7 +106,8 @@ netns_exists() { [[ -e /run/netns/$NETNS ]]; }
 # reaps every ~2 s) makes every "virsh destroy" take ~2 s.
 PACKAGES=(libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-utils busybox-static qemu-guest-agent cpio iproute2 kmod xz-utils tini
-    libxml2-dev libcurl4-openssl-dev pkg-config)
+    libxml2-dev libcurl4-openssl-dev pkg-config
+    resource-agents libxml2-utils)
 
 # ensure_packages: installs whatever of PACKAGES is missing (apt-get update only when needed).
 ensure_packages() {

@@ -26,7 +26,8 @@ enum Agent {
         let isOCF = environment["OCF_ROOT"] != nil || environment["OCF_RESOURCE_INSTANCE"] != nil
             || environment.keys.contains { $0.hasPrefix("OCF_RESKEY_") }
         let code: Int32
-        if arguments.count == 1, arguments[0] == "meta-data" || (isOCF && ocfActions.contains(arguments[0])) {
+        if arguments.count == 1, arguments[0] == "meta-data" || isOCF {
+            // Under OCF every single argument is an action; unknown ones get OCF_ERR_UNIMPLEMENTED.
             code = await OCFMode(action: arguments[0], environment: environment).run()
         } else if arguments.count >= 2, let action = arguments.last, ["start", "stop", "status", "monitor"].contains(action) {
             code = await HeartbeatMode(guest: arguments[0], assignments: Array(arguments.dropFirst().dropLast()),

@@ -31,17 +31,28 @@ struct OCFMode {
         case "usage", "help":
             writeStandardOutput("usage: vmmanager {start|stop|monitor|status|migrate_to|migrate_from|validate-all|reload|meta-data}\n")
             return OCF.success.rawValue
-        default:
+        case "start", "stop", "monitor", "status", "migrate_to", "migrate_from", "validate-all", "reload",
+             "reload-agent":
             break
+        default:
+            return fail(.errUnimplemented, "action '\(action)' is not implemented")
         }
         let logger = Agent.logger(environment)
-        let settings: GuestSettings
+        var settings: GuestSettings
         do {
             settings = try GuestSettings.resolve(parameters: parameters, parameterPrefix: "OCF_RESKEY_")
         } catch {
-            // A broken configuration must not make stop lie: with nothing we can read, the agent cannot have
-            // started anything, but a probe or stop of a known domain is still answered below.
-            return fail(Agent.code(for: error), "\(error)")
+            // A broken configuration must not make stop or monitor lie (VirtualDomain answers "stopped", and
+            // the guest ends up running twice; or its stop fails and the node is fenced). They go on with the
+            // agent's own parameters and defaults, which still name the guest or find it remembered.
+            guard ["stop", "monitor", "status"].contains(action),
+                  let fallback = try? GuestSettings.resolve(
+                      parameters: parameters.filter { ["domain", "config", "vm_dir", "hypervisor", "state_dir",
+                                                       "lock_dir"].contains($0.key) },
+                      parameterPrefix: "OCF_RESKEY_", ignoringConfigFile: true)
+            else { return fail(Agent.code(for: error), "\(error)") }
+            logger.error("configuration error; \(action) goes on with defaults: \(error)")
+            settings = fallback
         }
         let controller = GuestController(settings: settings, reporter: LogReporter(logger: logger), logger: logger,
                                          resourceInstance: environment["OCF_RESOURCE_INSTANCE"])

@@ -55,8 +55,11 @@ public struct GuestSettings: Sendable {
     ///   - parameterPrefix: how to name a parameter in errors (`OCF_RESKEY_` or "" for heartbeat arguments).
     ///   - guest: the guest named on the command line (heartbeat), if any: a domain name or an XML path.
     /// - Throws: ``ConfigError`` naming the file and line, or the parameter, of a wrong value.
+    ///   - ignoringConfigFile: read no configuration file (the fallback that lets stop and monitor stay
+    ///     exact when the file is broken: a stop that fails over a typo gets the node fenced).
     public static func resolve(
-        parameters: [String: String], parameterPrefix: String = "", guest: String? = nil
+        parameters: [String: String], parameterPrefix: String = "", guest: String? = nil,
+        ignoringConfigFile: Bool = false
     ) throws(ConfigError) -> GuestSettings {
         var parameters = parameters
         if let guest {
@@ -68,8 +71,10 @@ public struct GuestSettings: Sendable {
         let explicitFile = parameters["conf_file"]
         let filePath = explicitFile ?? Parameters.named("conf_file")!.defaultValue
         var file: ConfigFile?
-        do { file = try ConfigFile.load(filePath) } catch where error.kind == .notFound && explicitFile == nil {
-            file = nil
+        if !ignoringConfigFile {
+            do { file = try ConfigFile.load(filePath) } catch where error.kind == .notFound && explicitFile == nil {
+                file = nil
+            }
         }
 
         var values: [String: (value: String, source: Source)] = [:]

@@ -8,13 +8,13 @@ import VMManager
 ///
 /// `make test` sets VMMANAGER_TESTBED to the testbed's env file; then a missing testbed fails the
 /// tests instead of skipping them. Without it (a plain `swift test`), the integration tests are skipped.
-struct Testbed: Sendable {
-    let values: [String: String]
+public struct Testbed: Sendable {
+    public let values: [String: String]
 
-    static let envFile = ProcessInfo.processInfo.environment["VMMANAGER_TESTBED"]
-    static let isRequested = envFile != nil
+    public static let envFile = ProcessInfo.processInfo.environment["VMMANAGER_TESTBED"]
+    public static let isRequested = envFile != nil
 
-    static func load() throws -> Testbed {
+    public static func load() throws -> Testbed {
         let path = try #require(envFile, "VMMANAGER_TESTBED is not set")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var values: [String: String] = [:]
@@ -25,44 +25,44 @@ struct Testbed: Sendable {
         return Testbed(values: values)
     }
 
-    func value(_ key: String) throws -> String {
+    public func value(_ key: String) throws -> String {
         try #require(values[key], "testbed.env has no \(key)")
     }
 
-    var nodeA: String { values["NODE_A_URI"] ?? "qemu:///system" }
-    func nodeB() throws -> String { try value("NODE_B_URI") }
-    func nodeBMigrateURI() throws -> String { try value("NODE_B_MIGRATE_URI") }
+    public var nodeA: String { values["NODE_A_URI"] ?? "qemu:///system" }
+    public func nodeB() throws -> String { try value("NODE_B_URI") }
+    public func nodeBMigrateURI() throws -> String { try value("NODE_B_MIGRATE_URI") }
 
     /// A domain XML for a test guest named `name` (no UUID, no MAC: as a user would write it).
-    func guestXML(_ name: String) throws -> String {
+    public func guestXML(_ name: String) throws -> String {
         let script = try value("DOMAIN_XML_SCRIPT")
         return try run("/bin/bash", [script, name]).stdout
     }
 
     /// Defines a fresh guest with a pinned identity and returns it; `cleanup` removes it afterwards.
-    func freshGuest(_ label: String, on host: Hypervisor) async throws -> Domain {
+    public func freshGuest(_ label: String, on host: Hypervisor) async throws -> Domain {
         let name = "it-\(label)"
         try await Self.remove(name, from: host.connection)
         return try await host.define(xml: guestXML(name), pinIdentity: true).domain
     }
 
     /// Destroys and undefines a test guest (with its managed-save image) if it exists.
-    static func remove(_ name: String, from connection: Connection) async throws {
+    public static func remove(_ name: String, from connection: Connection) async throws {
         guard let d = try await connection.domainIfExists(name: name) else { return }
         if try await d.isActive() { try await d.destroy() }
         if try await d.isPersistent() { try await d.undefine(flags: .managedSave) }
     }
 }
 
-struct CommandResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
+public struct CommandResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
 }
 
 /// Runs a program and waits for it; output is captured through files, so large output cannot block it.
 @discardableResult
-func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+public func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
@@ -87,8 +87,37 @@ func run(_ path: String, _ arguments: [String], environment: [String: String]? =
 }
 
 /// The built `vmctl` (swift build puts it next to the test bundle).
-var vmctlPath: String {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    return root.appendingPathComponent(".build/debug/vmctl").path
+public var vmctlPath: String { packageRoot + "/.build/debug/vmctl" }
+
+/// The built resource agent.
+public var agentPath: String { packageRoot + "/.build/debug/vmmanager" }
+
+/// The repository's root directory.
+public let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// Runs the resource agent as Pacemaker's executor would: one action argument, parameters as
+/// `OCF_RESKEY_*`, in its own PID namespace (see testbed/in-node.sh).
+public func runOCF(_ action: String, _ parameters: [String: String], meta: [String: String] = [:],
+                   environment extra: [String: String] = [:]) throws -> CommandResult {
+    var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf",
+               "OCF_RA_VERSION_MAJOR": "1", "OCF_RA_VERSION_MINOR": "1"]
+    for (k, v) in parameters { env["OCF_RESKEY_\(k)"] = v }
+    for (k, v) in meta { env["OCF_RESKEY_CRM_meta_\(k)"] = v }
+    for (k, v) in extra { env[k] = v }
+    return try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--", agentPath, action], environment: env)
+}
+
+/// Runs the resource agent as heartbeat v1's ResourceManager would for `vmmanager::<arguments>`:
+/// `vmmanager arg1 arg2 ... start|stop|status`, in its own PID namespace.
+public func runHeartbeat(_ arguments: [String], _ action: String) throws -> CommandResult {
+    try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--", agentPath] + arguments + [action],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HA_RESOURCEDIR": "/etc/ha.d/resource.d"])
+}
+
+/// A private directory for one test's agent state, locks and guest XML.
+public func scratchDirectory(_ label: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmm-\(label)-\(UUID().uuidString.prefix(8))").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
 }
