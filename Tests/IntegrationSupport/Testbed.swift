@@ -1,6 +1,5 @@
 import Foundation
 import Libvirt
-import Testing
 import VMManager
 
 /// The real testbed that `make testbed` brings up: libvirtd on this machine (node A), a second
@@ -15,7 +14,7 @@ public struct Testbed: Sendable {
     public static let isRequested = envFile != nil
 
     public static func load() throws -> Testbed {
-        let path = try #require(envFile, "VMMANAGER_TESTBED is not set")
+        guard let path = envFile else { throw TestbedError("VMMANAGER_TESTBED is not set") }
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var values: [String: String] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
@@ -26,7 +25,8 @@ public struct Testbed: Sendable {
     }
 
     public func value(_ key: String) throws -> String {
-        try #require(values[key], "testbed.env has no \(key)")
+        guard let v = values[key] else { throw TestbedError("testbed.env has no \(key)") }
+        return v
     }
 
     public var nodeA: String { values["NODE_A_URI"] ?? "qemu:///system" }
@@ -52,6 +52,12 @@ public struct Testbed: Sendable {
         if try await d.isActive() { try await d.destroy() }
         if try await d.isPersistent() { try await d.undefine(flags: .managedSave) }
     }
+}
+
+/// The testbed is missing or incomplete.
+public struct TestbedError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ d: String) { description = d }
 }
 
 public struct CommandResult: Sendable {
