@@ -23,6 +23,13 @@ run() {
     local e=${EPOCHREALTIME/[.,]/}
     printf '  (%d ms)\n' $(( (e - s) / 1000 ))
 }
+# Like run, for commands whose exit code is an answer (heartbeat status: 0 running, 3 stopped).
+ask() {
+    printf '$ %s\n' "$*"
+    local rc=0
+    "$@" || rc=$?
+    printf '  (exit %d)\n' "$rc"
+}
 uptime_of() { "$VMCTL" --connect "$1" status "$GUEST" --json | sed -nE 's/.*"uptimeSeconds" : ([0-9.]+).*/\1/p'; }
 
 step "Clean slate: remove an earlier demo guest on both nodes"
@@ -63,9 +70,47 @@ step "6. And back to node A"
 run "$VMCTL" --connect "$NODE_B_URI" migrate "$GUEST" "$NODE_A_URI" --migrate-uri "$NODE_A_MIGRATE_URI"
 run "$VMCTL" status "$GUEST"
 
-step "7. Stop it (managed save) and clean up"
+step "7. Stop it with vmctl: the stop chain suspends it to disk"
 run "$VMCTL" stop "$GUEST"
+
+# The resource agent, as the cluster managers run it (each in its own PID namespace, like a node).
+AGENT=${AGENT:-.build/debug/vmmanager}
+work=$(mktemp -d)
+mkdir -p "$work/guests/$GUEST"
+cp "$XML" "$work/guests/$GUEST/$GUEST.xml"
+cat >"$work/vmmanager.conf" <<CONF
+[global]
+vm_dir = $work/guests
+state_dir = $work/state
+lock_dir = $work/locks
+CONF
+hb() { testbed/in-node.sh "$AGENT" "$GUEST/$GUEST.xml" "conf_file=$work/vmmanager.conf" "$@"; }
+
+step "8. heartbeat v1 face: haresources 'node1 vmmanager::$GUEST/$GUEST.xml'"
+ask hb status
+run hb start
+echo "(start returned only once the guest agent answered; the guest came back from its saved image)"
+ask hb status
+run hb stop
+ask hb status
+
+step "9. Pacemaker (OCF) face: ocf:vmmanager:guest with config=$GUEST.xml"
+ocf() {
+    testbed/in-node.sh env OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE="$GUEST" \
+        OCF_RESKEY_config="$work/guests/$GUEST/$GUEST.xml" OCF_RESKEY_conf_file="$work/vmmanager.conf" \
+        OCF_RESKEY_CRM_meta_timeout=60000 "$AGENT" "$@"
+}
+for action in start monitor stop monitor; do
+    printf '$ vmmanager %s\n' "$action"
+    s=${EPOCHREALTIME/[.,]/}
+    rc=0; ocf "$action" || rc=$?
+    printf '  rc=%d (%d ms)\n' "$rc" $(( (${EPOCHREALTIME/[.,]/} - s) / 1000 ))
+done
+echo "(monitor: 0 = running, 7 = not running)"
+
+step "10. Clean up"
 virsh -q -c "$NODE_A_URI" undefine --managed-save "$GUEST" >/dev/null
 virsh -q -c "$NODE_B_URI" undefine "$GUEST" >/dev/null 2>&1 || true
+rm -rf "$work"
 
 step "Demo finished"
