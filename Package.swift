@@ -72,6 +72,8 @@ let package = Package(
         .testTarget(name: "VMManagerTests", dependencies: ["VMManager", "Libvirt"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
+        // vmctl's commands, run as a user runs them: the built binary, against test:/// and the testbed.
+        .testTarget(name: "VMCtlTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         // Helpers shared by the test targets that drive the real testbed.
         .target(name: "IntegrationSupport", dependencies: ["VMManager", "Libvirt"], path: "Tests/IntegrationSupport"),
     ]

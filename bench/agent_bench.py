@@ -19,7 +19,7 @@ TESTBED = os.environ.get("TESTBED_DIR", "/var/lib/vmmanager-testbed")
 N = int(os.environ.get("BENCH_RUNS", "20"))
 STOP_RUNS = int(os.environ.get("BENCH_STOP_RUNS", "5"))
 GUEST = "bench-guest"
-IN_NODE = ["unshare", "--pid", "--fork", "--kill-child", "--"]
+IN_NODE = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--"]
 
 
 def env_file():

@@ -49,11 +49,11 @@ struct VMCtl: AsyncParsableCommand {
               vmctl stop web1                 # managed save, else shutdown, else destroy
               vmctl migrate web1 qemu+ssh://node2/system --migrate-uri tcp:10.0.0.2
 
-            Exit codes: 0 success, 1 failure, 2 guest not found, 3 libvirt unreachable, 4 timed out, 5 refused by a safety check, 6 invalid input, 64 usage error.
+            Exit codes: 0 success, 1 failure, 2 guest not found, 3 libvirt unreachable, 4 timed out, 5 refused by a safety check, 6 invalid input, 7 not running (status), 64 usage error. docs/vmctl.md and vmctl(8) describe every command.
             """,
         subcommands: [
-            List.self, Status.self, Define.self, Start.self, Stop.self, Suspend.self, Resume.self, Save.self,
-            Restore.self, Migrate.self,
+            List.self, Status.self, Define.self, Undefine.self, Start.self, Stop.self, Suspend.self, Resume.self,
+            Save.self, Restore.self, WaitBoot.self, Migrate.self, Events.self, Check.self,
         ]
     )
 }
@@ -108,6 +108,15 @@ extension AsyncParsableCommand {
             let vm = VMError(error, doing: "libvirt")
             FileHandle.standardError.write(Data("vmctl: \(vm.message)\n".utf8))
             throw Exit.code(for: vm)
+        } catch let error as AgentError {
+            FileHandle.standardError.write(Data("vmctl: \(error.message)\n".utf8))
+            switch error.kind {
+            case .misconfigured, .notInstalled: throw ExitCode(6)
+            default: throw ExitCode(1)
+            }
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("vmctl: \(error)\n".utf8))
+            throw ExitCode(6)
         }
     }
 }

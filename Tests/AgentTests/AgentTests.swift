@@ -210,7 +210,7 @@ extension AgentTests {
     func ocfTesterPasses() async throws {
         let g = try await guest("ocftester")
         try writeEmptyConfig(g.dir)
-        var arguments = ["--pid", "--fork", "--kill-child", "--", "/usr/sbin/ocf-tester", "-n", g.name]
+        var arguments = ["--pid", "--fork", "--kill-child", "--mount-proc", "--", "/usr/sbin/ocf-tester", "-n", g.name]
         for (k, v) in g.parameters { arguments += ["-o", "\(k)=\(v)"] }
         let r = try run("/usr/bin/unshare", arguments + [agentPath],
                         environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])

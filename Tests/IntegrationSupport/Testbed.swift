@@ -111,13 +111,13 @@ public func runOCF(_ action: String, _ parameters: [String: String], meta: [Stri
     for (k, v) in parameters { env["OCF_RESKEY_\(k)"] = v }
     for (k, v) in meta { env["OCF_RESKEY_CRM_meta_\(k)"] = v }
     for (k, v) in extra { env[k] = v }
-    return try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--", agentPath, action], environment: env)
+    return try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--mount-proc", "--", agentPath, action], environment: env)
 }
 
 /// Runs the resource agent as heartbeat v1's ResourceManager would for `vmmanager::<arguments>`:
 /// `vmmanager arg1 arg2 ... start|stop|status`, in its own PID namespace.
 public func runHeartbeat(_ arguments: [String], _ action: String) throws -> CommandResult {
-    try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--", agentPath] + arguments + [action],
+    try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--mount-proc", "--", agentPath] + arguments + [action],
             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HA_RESOURCEDIR": "/etc/ha.d/resource.d"])
 }
 

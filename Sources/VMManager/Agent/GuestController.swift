@@ -474,3 +474,44 @@ struct ResourceMemory {
 extension String {
     var nilIfEmpty: String? { isEmpty ? nil : self }
 }
+
+extension GuestController {
+    /// Boots the guest from scratch past a saved image that an admin decided not to restore. The image
+    /// is kept aside in the quarantine directory first (libvirt would delete it), then the guest is
+    /// cold-booted and waited for.
+    public func coldBoot(budget: Duration) async throws -> StartOutcome {
+        let clock = ContinuousClock()
+        let deadline = clock.now + budget
+        guard let name = (try? definitionFromConfig())??.name ?? domainName else {
+            throw AgentError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
+        }
+        let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
+                                               timeout: budget / 4, purpose: "cold boot")
+        defer { lock.release() }
+        let host = try await connect(timeout: budget)
+        let domain = try await host.guest(name)
+        if try await domain.state().isActive {
+            throw VMError(.refused, "guest \(name) is running; stop it before a cold boot")
+        }
+        var kept: String?
+        if try await domain.hasManagedSaveImage() {
+            let image = "\(settings.managedSaveDirectory)/\(name).save"
+            guard FileManager.default.fileExists(atPath: image) else {
+                throw AgentError(.failed, "the managed-save image of \(name) is not at \(image); refusing to let "
+                                 + "libvirt discard it (set managed_save_dir)")
+            }
+            kept = try quarantine(image, guest: name, link: true)
+        }
+        try await libvirt("cold-booting \(name)") { try await domain.start(flags: .forceBoot, timeout: budget) }
+        let definition = try? DomainDefinition(xml: await domain.xml(.inactive))
+        let ready = try await BootWait.waitUntilReady(domain, probe: settings.readiness.probe(for: definition),
+                                                      timeout: max(.zero, deadline - clock.now))
+        var t = Transition(kind: "up", guest: name, uuid: domain.uuid,
+                           reason: "cold boot by an admin" + (kept.map { "; saved image kept as \($0)" } ?? ""),
+                           configPath: settings.configPath)
+        t.bootWaitDuration = ready
+        reporter.report(t)
+        return StartOutcome(how: .booted, readyAfter: ready, duration: clock.now - (deadline - budget),
+                            restoreFailure: kept.map { "saved image kept as \($0)" })
+    }
+}

@@ -5,51 +5,87 @@ import VMManager
 
 extension ReadinessProbe: ExpressibleByArgument {
     public init?(argument: String) {
-        switch argument {
-        case "none": self = .none
-        case "agent", "guest-agent": self = .guestAgent
-        default: return nil
-        }
+        guard case .probe(let p)? = try? ReadinessSetting.parse(argument) else { return nil }
+        self = p
     }
-    public static var allValueStrings: [String] { ["guest-agent", "none"] }
+    public static var allValueStrings: [String] { ["guest-agent", "serial:REGEX", "tcp:HOST:PORT", "uptime:N/M", "none"] }
+}
+
+extension StopMethod: ExpressibleByArgument {}
+
+/// Options of the commands that act like the agent: the configuration file they share with it.
+struct AgentSettingsOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("vmmanager configuration file (the agent's).", valueName: "path"))
+    var config: String = "/etc/vmmanager/vmmanager.conf"
+
+    /// The guest's settings exactly as the agent would resolve them, with vmctl's `--connect` as the
+    /// hypervisor and `overrides` on top.
+    func controller(for guest: String, connection: ConnectionOptions, overrides: [String: String] = [:])
+        throws -> GuestController
+    {
+        var parameters = overrides
+        parameters["domain"] = guest
+        parameters["hypervisor"] = connection.uri
+        if config != "/etc/vmmanager/vmmanager.conf" || FileManager.default.fileExists(atPath: config) {
+            parameters["conf_file"] = config
+        }
+        let settings: GuestSettings
+        do { settings = try GuestSettings.resolve(parameters: parameters, parameterPrefix: "--") } catch {
+            throw VMError(error.kind == .notFound ? .notInstalled : .invalidInput, "\(error)")
+        }
+        return GuestController(settings: settings, reporter: AdminReporter(), logger: connection.logger)
+    }
+}
+
+/// Transitions caused by an admin through vmctl.
+struct AdminReporter: TransitionReporter {
+    func report(_ transition: Transition) {}
 }
 
 struct Start: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start a guest: resume it if paused, restore it if it has a managed-save image, else boot it.",
+        abstract: "Start a guest: resume it if paused, restore it if it has a saved image, else boot it.",
         discussion: """
-            Does nothing to a guest that already runs. With --wait, returns only when the guest is ready (by default: its QEMU guest agent answers), as the cluster agent does before it lets the next guest start.
+            The same start as the cluster agent's: the guest is defined from its XML when the configuration names one, the start guard refuses a guest that runs on a peer, a saved image that fails to restore is kept aside and the guest cold-booted. A guest that already runs is left alone. With --wait, returns only when the guest is ready, by --probe or else by the guest's readiness setting (by default: its guest agent answers).
 
             Examples:
               vmctl start web1
               vmctl start web1 --wait --timeout 120
+              vmctl start web1 --wait --probe tcp:192.0.2.10:80
+              vmctl start web1 --force-boot      # cold boot; a saved image is kept aside, not lost
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var agent: AgentSettingsOptions
     @Argument(help: "Guest name or UUID.") var guest: String
-    @Flag(help: "Wait until the guest is ready (its guest agent answers).") var wait = false
-    @Option(help: "How to tell that it is ready, with --wait.") var probe: ReadinessProbe = .guestAgent
-    @Option(help: "Seconds the whole start (and wait) may take.") var timeout: Double = 90
+    @Flag(help: "Wait until the guest is ready.") var wait = false
+    @Option(help: "How to tell that it is ready, with --wait (default: the guest's readiness setting).")
+    var probe: ReadinessProbe?
+    @Flag(help: "Cold-boot instead of restoring a saved image (the image is kept in the quarantine directory).")
+    var forceBoot = false
+    @Option(help: "Seconds the whole start (and wait) may take.") var timeout: Double = 120
 
     func run() async throws {
         try await guarded {
-            let host = try await connection.connect()
-            let d = try await host.guest(guest)
-            let outcome = try await host.start(d, readiness: wait ? probe : .none, timeout: seconds(timeout))
-            var line = "\(d.name): \(outcome.how.rawValue)"
-            if let ready = outcome.readyAfter { line += ", ready after \(ready.formattedSeconds) (\(probe))" }
+            let name = try await resolveName(guest, connection)
+            var overrides: [String: String] = [:]
+            if !wait { overrides["readiness"] = "none" } else if let probe { overrides["readiness"] = probe.description }
+            let controller = try agent.controller(for: name, connection: connection, overrides: overrides)
+            let outcome = forceBoot ? try await controller.coldBoot(budget: seconds(timeout))
+                : try await controller.start(budget: seconds(timeout))
+            var line = "\(name): \(outcome.how.rawValue)"
+            if let ready = outcome.readyAfter { line += ", ready after \(ready.formattedSeconds)" }
             say(line + " [\(outcome.duration.formattedSeconds)]")
+            if let why = outcome.restoreFailure { note(why) }
         }
     }
 }
-
-extension StopMethod: ExpressibleByArgument {}
 
 struct Stop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Stop a guest: managed save, else graceful shutdown, else destroy.",
         discussion: """
-            The default chain suspends the guest to disk (its sessions survive the next start), falls back to a graceful shutdown, and destroys it as a last resort, all within --timeout. --mode runs a single method instead. A guest that is not running is left as it is (exit 0).
+            The same stop as the cluster agent's: the chain (stop_methods, by default save, shutdown, destroy) runs within --timeout, with time kept back for destroy; if libvirtd does not answer, the guest's QEMU process is killed as a last resort. --mode runs a single method instead. A guest that is not running is left as it is (exit 0).
 
             Examples:
               vmctl stop web1
@@ -58,46 +94,66 @@ struct Stop: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var agent: AgentSettingsOptions
     @Argument(help: "Guest name or UUID.") var guest: String
     @Option(help: "Use only this method (save, shutdown, destroy) instead of the chain.") var mode: StopMethod?
     @Option(help: "Seconds the whole stop may take.") var timeout: Double = 90
 
     func run() async throws {
         try await guarded {
-            let host = try await connection.connect()
-            let d = try await host.guest(guest)
-            let policy = StopPolicy(methods: mode.map { [$0] } ?? StopPolicy.default.methods, timeout: seconds(timeout))
-            let outcome = try await host.stop(d, policy: policy)
+            let name = try await resolveName(guest, connection)
+            let controller = try agent.controller(for: name, connection: connection,
+                                                  overrides: mode.map { ["stop_methods": $0.rawValue] } ?? [:])
+            let outcome = try await controller.stop(budget: seconds(timeout))
             guard let method = outcome.method else {
-                say("\(d.name): not running; nothing to do")
+                say("\(name): not running; nothing to do")
                 return
             }
-            for failure in outcome.failures {
-                FileHandle.standardError.write(Data("vmctl: \(failure.method) failed: \(failure.reason)\n".utf8))
-            }
-            say("\(d.name): stopped by \(method) [\(outcome.duration.formattedSeconds)]")
+            for failure in outcome.failures { note("\(failure.method) failed: \(failure.reason)") }
+            say("\(name): stopped by \(method) [\(outcome.duration.formattedSeconds)]")
         }
     }
 }
 
+/// Runs `body` on a guest while holding the same per-guest lock as the cluster agent.
+func withGuestLock(_ name: String, _ agent: AgentSettingsOptions, _ connection: ConnectionOptions, purpose: String,
+                   _ body: (Domain) async throws -> Void) async throws {
+    let controller = try agent.controller(for: name, connection: connection)
+    let lock = try await GuestLock.acquire(guest: name, directory: controller.settings.lockDirectory,
+                                           timeout: .seconds(30), purpose: "vmctl \(purpose)")
+    defer { lock.release() }
+    let host = try await connection.connect()
+    try await body(try await host.guest(name))
+}
+
+/// A guest named by name or UUID, as its name (locks and settings are by name).
+func resolveName(_ reference: String, _ connection: ConnectionOptions) async throws -> String {
+    guard UUID(uuidString: reference) != nil else { return reference }
+    return try await connection.connect(readOnly: true).guest(reference).name
+}
+
+/// A remark on stderr (stdout carries results only).
+func note(_ text: String) { FileHandle.standardError.write(Data("vmctl: \(text)\n".utf8)) }
+
 struct Suspend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Pause a guest's CPUs; its memory stays in RAM (see `save` to free the memory).",
+        abstract: "Pause a guest's CPUs; its memory stays in RAM (`save` frees the memory).",
         discussion: "Example:\n  vmctl suspend web1")
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var agent: AgentSettingsOptions
     @Argument(help: "Guest name or UUID.") var guest: String
 
     func run() async throws {
         try await guarded {
-            let host = try await connection.connect()
-            let d = try await host.guest(guest)
-            if try await d.state().kind == .paused {
-                say("\(d.name): already paused")
-                return
+            let name = try await resolveName(guest, connection)
+            try await withGuestLock(name, agent, connection, purpose: "suspend") { d in
+                let state = try await d.state()
+                if state.kind == .paused { return say("\(name): already paused") }
+                guard state.isActive else { throw VMError(.refused, "guest \(name) is not running (\(state))") }
+                try await d.suspend()
+                say("\(name): paused")
             }
-            try await d.suspend()
-            say("\(d.name): paused")
         }
     }
 }
@@ -107,18 +163,18 @@ struct Resume: AsyncParsableCommand {
         abstract: "Resume a paused guest.", discussion: "Example:\n  vmctl resume web1")
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var agent: AgentSettingsOptions
     @Argument(help: "Guest name or UUID.") var guest: String
 
     func run() async throws {
         try await guarded {
-            let host = try await connection.connect()
-            let d = try await host.guest(guest)
-            if try await d.state().kind != .paused {
-                say("\(d.name): not paused (\(try await d.state())); nothing to do")
-                return
+            let name = try await resolveName(guest, connection)
+            try await withGuestLock(name, agent, connection, purpose: "resume") { d in
+                let state = try await d.state()
+                guard state.kind == .paused else { return say("\(name): not paused (\(state)); nothing to do") }
+                try await d.resume()
+                say("\(name): resumed")
             }
-            try await d.resume()
-            say("\(d.name): resumed")
         }
     }
 }
@@ -135,25 +191,27 @@ struct Save: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var agent: AgentSettingsOptions
     @Argument(help: "Guest name or UUID.") var guest: String
     @Option(help: "Write the image to this file instead of the managed-save location.") var file: String?
     @Option(help: "Seconds the save may take.") var timeout: Double = 120
 
     func run() async throws {
         try await guarded {
-            let host = try await connection.connect()
-            let d = try await host.guest(guest)
-            let clock = ContinuousClock()
-            let started = clock.now
-            guard try await d.state().isActive else {
-                throw VMError(.refused, "guest \(d.name) is not running; there is nothing to save")
+            let name = try await resolveName(guest, connection)
+            try await withGuestLock(name, agent, connection, purpose: "save") { d in
+                let clock = ContinuousClock()
+                let started = clock.now
+                guard try await d.state().isActive else {
+                    throw VMError(.refused, "guest \(name) is not running; there is nothing to save")
+                }
+                if let file {
+                    try await d.save(to: file, flags: .running, timeout: seconds(timeout))
+                } else {
+                    try await d.managedSave(flags: .running, timeout: seconds(timeout))
+                }
+                say("\(name): saved\(file.map { " to \($0)" } ?? "") [\((clock.now - started).formattedSeconds)]")
             }
-            if let file {
-                try await d.save(to: file, flags: .running, timeout: seconds(timeout))
-            } else {
-                try await d.managedSave(flags: .running, timeout: seconds(timeout))
-            }
-            say("\(d.name): saved\(file.map { " to \($0)" } ?? "") [\((clock.now - started).formattedSeconds)]")
         }
     }
 }
@@ -162,8 +220,7 @@ struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Resume a guest from its saved image.",
         discussion: """
-            Refuses (exit 5) when the guest has no managed-save image, rather than cold-booting it:
-            use `start` for that.
+            Refuses (exit 5) when the guest has no managed-save image, rather than cold-booting it: use `start` for that. A failed restore keeps the image aside and cold-boots the guest, as the agent does.
 
             Examples:
               vmctl restore web1 --wait
@@ -171,9 +228,10 @@ struct Restore: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var agent: AgentSettingsOptions
     @Argument(help: "Guest name or UUID (not needed with --file).") var guest: String?
     @Option(help: "Restore from this file (written by `save --file`).") var file: String?
-    @Flag(help: "Wait until the guest agent answers.") var wait = false
+    @Flag(help: "Wait until the guest is ready (its readiness setting).") var wait = false
     @Option(help: "Seconds the restore (and wait) may take.") var timeout: Double = 120
 
     func validate() throws {
@@ -182,20 +240,24 @@ struct Restore: AsyncParsableCommand {
 
     func run() async throws {
         try await guarded {
-            let host = try await connection.connect()
             if let file {
+                let host = try await connection.connect()
                 try await host.connection.restoreDomain(from: file, flags: .running, timeout: seconds(timeout))
                 say("restored from \(file)")
                 return
             }
-            let d = try await host.guest(guest!)
-            guard try await d.hasManagedSaveImage() else {
-                throw VMError(.refused, "guest \(d.name) has no managed-save image; `vmctl start \(d.name)` boots it")
+            let name = try await resolveName(guest!, connection)
+            let host = try await connection.connect()
+            guard try await host.guest(name).hasManagedSaveImage() else {
+                throw VMError(.refused, "guest \(name) has no managed-save image; `vmctl start \(name)` boots it")
             }
-            let outcome = try await host.start(d, readiness: wait ? .guestAgent : .none, timeout: seconds(timeout))
-            var line = "\(d.name): \(outcome.how.rawValue)"
-            if let ready = outcome.readyAfter { line += ", agent answered after \(ready.formattedSeconds)" }
+            let controller = try agent.controller(for: name, connection: connection,
+                                                  overrides: wait ? [:] : ["readiness": "none"])
+            let outcome = try await controller.start(budget: seconds(timeout))
+            var line = "\(name): \(outcome.how.rawValue)"
+            if let ready = outcome.readyAfter { line += ", ready after \(ready.formattedSeconds)" }
             say(line + " [\(outcome.duration.formattedSeconds)]")
+            if let why = outcome.restoreFailure { note(why) }
         }
     }
 }

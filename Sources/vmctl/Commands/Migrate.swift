@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import Libvirt
 import VMManager
@@ -7,15 +8,18 @@ struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Move a guest to another host, live by default.",
         discussion: """
-            vmctl connects to both hosts and drives the migration (as `virsh migrate` does), then checks that the guest arrived running with the same UUID. With --p2p the source libvirtd connects to the destination URI itself instead. The guest stays defined (stopped) here unless --undefine-source. If the migration outlives --timeout it is aborted and the guest keeps running here.
+            vmctl connects to both hosts and drives the migration (as `virsh migrate` does), then checks that the guest arrived running with the same UUID. With --p2p the source libvirtd connects to the destination URI itself instead. On a terminal a progress bar shows the data left, the rate and the time to go. Ctrl-C (or --timeout) aborts the migration job: the guest keeps running here. The guest stays defined (stopped) here unless --undefine-source.
 
             Examples:
               vmctl migrate web1 qemu+ssh://node2/system
               vmctl migrate web1 qemu+ssh://node2/system --migrate-uri tcp:10.0.0.2 --max-downtime 300
               vmctl migrate web1 qemu+ssh://node2/system --offline
+
+            Exit codes: 0 migrated, 4 timed out (aborted), 130 aborted by Ctrl-C, others as for every command.
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var agent: AgentSettingsOptions
     @Argument(help: "Guest name or UUID.") var guest: String
     @Argument(help: "libvirt URI of the destination host.") var destination: String
     @Flag(help: "Move only the definition of a stopped guest.") var offline = false
@@ -29,27 +33,119 @@ struct Migrate: AsyncParsableCommand {
     @Option(help: "Seconds before the migration is aborted.") var timeout: Double = 120
 
     func run() async throws {
+        var interrupted = false
         try await guarded {
-            let host = try await connection.connect()
-            let d = try await host.guest(guest)
-            var options = MigrationOptions()
-            options.offline = offline
-            options.live = !offline
-            options.migrateURI = migrateURI
-            options.maxDowntime = maxDowntime.map { .milliseconds($0) }
-            options.bandwidthMiBPerSecond = bandwidth
-            options.undefineSource = undefineSource
-            options.timeout = seconds(timeout)
-            let tty = isatty(2) == 1
-            let report = try await host.migrate(d, to: destination, options: options, peerToPeer: peerToPeer) { stats in
-                guard tty, let total = stats.dataTotal, total > 0, let done = stats.dataProcessed else { return }
-                let percent = min(100, Int(Double(done) * 100 / Double(total)))
-                FileHandle.standardError.write(Data("\r\(d.name): \(percent)% of \(total / 1_048_576) MiB".utf8))
+            let name = try await resolveName(guest, connection)
+            try await withGuestLock(name, agent, connection, purpose: "migrate") { d in
+                let host = try await connection.connect()
+                var options = MigrationOptions()
+                options.offline = offline
+                options.live = !offline
+                options.migrateURI = migrateURI
+                options.maxDowntime = maxDowntime.map { .milliseconds($0) }
+                options.bandwidthMiBPerSecond = bandwidth
+                options.undefineSource = undefineSource
+                options.timeout = seconds(timeout)
+                options.progressInterval = .milliseconds(250)
+                let bar = ProgressBar(enabled: isatty(2) == 1, label: name)
+                let interrupt = Interrupt { [d] in
+                    bar.finish("aborting the migration (Ctrl-C)…")
+                    Task { try? await d.abortJob() }
+                }
+                defer { interrupt.cancel() }
+                do {
+                    let report = try await host.migrate(d, to: destination, options: options, peerToPeer: peerToPeer) {
+                        bar.update($0)
+                    }
+                    bar.finish(nil)
+                    let downtime = report.downtimeMilliseconds.map { "\($0) ms" } ?? "not reported"
+                    say("\(name): migrated to \(destination) in \(report.duration.formattedSeconds), downtime \(downtime), "
+                        + "now \(report.destinationState) there")
+                } catch {
+                    bar.finish(nil)
+                    if interrupt.fired {
+                        interrupted = true
+                        let state = (try? await d.state()).map { "\($0)" } ?? "unknown"
+                        note("migration of \(name) aborted by Ctrl-C; the guest is \(state) here")
+                        return
+                    }
+                    throw error
+                }
             }
-            if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            let downtime = report.downtimeMilliseconds.map { "\($0) ms" } ?? "not reported"
-            say("\(d.name): migrated to \(destination) in \(report.duration.formattedSeconds), downtime \(downtime), "
-                + "now \(report.destinationState) there")
         }
+        if interrupted { throw ExitCode(130) }
+    }
+}
+
+/// A one-line progress bar on stderr, only on a terminal: percent, data left, rate, time to go.
+final class ProgressBar: @unchecked Sendable {
+    // @unchecked: state is only touched under `lock` (updates come from the migration's polling task).
+    private let lock = NSLock()
+    private let enabled: Bool
+    private let label: String
+    private var drawn = false
+
+    init(enabled: Bool, label: String) {
+        self.enabled = enabled
+        self.label = label
+    }
+
+    func update(_ stats: JobStats) {
+        guard enabled, let total = stats.dataTotal, total > 0 else { return }
+        let done = stats.dataProcessed ?? 0
+        let left = stats.dataRemaining ?? (total > done ? total - done : 0)
+        let fraction = min(1, Double(done) / Double(total))
+        let width = 24
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        var line = "\(label) [\(bar)] \(Int(fraction * 100))%  \(mib(left)) MiB left"
+        if let rate = stats.memoryBytesPerSecond, rate > 0 {
+            line += "  \(mib(rate)) MiB/s  ETA \(Int((Double(left) / Double(rate)).rounded(.up))) s"
+        }
+        lock.withLock {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+            drawn = true
+        }
+    }
+
+    func finish(_ message: String?) {
+        lock.withLock {
+            if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            drawn = false
+            if let message, enabled { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
+        }
+    }
+
+    private func mib(_ bytes: UInt64) -> String {
+        let v = Double(bytes) / 1_048_576
+        return v >= 10 ? "\(Int(v.rounded()))" : String(format: "%.1f", v)
+    }
+}
+
+/// Turns SIGINT into a callback (once) for as long as it lives; the default handling comes back after.
+final class Interrupt: @unchecked Sendable {
+    // @unchecked: `source` is set once in init; `fired` only under `lock`.
+    private let source: DispatchSourceSignal
+    private let lock = NSLock()
+    private var wasFired = false
+
+    init(_ handler: @escaping @Sendable () -> Void) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [unowned self] in
+            let first = lock.withLock { () -> Bool in
+                defer { wasFired = true }
+                return !wasFired
+            }
+            if first { handler() }
+        }
+        source.resume()
+    }
+
+    var fired: Bool { lock.withLock { wasFired } }
+
+    func cancel() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
     }
 }

@@ -1,0 +1,225 @@
+function __vmctl_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __vmctl_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __vmctl_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __vmctl_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __vmctl_parse_tokens -S
+    set -l unparsed_tokens (__vmctl_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'vmctl'
+        __vmctl_parse_subcommand 0 'h/help'
+        switch $unparsed_tokens[1]
+        case 'list'
+            __vmctl_parse_subcommand 0 'c/connect=' 'call-timeout=' 'v/verbose' 'all' 'json' 'h/help'
+        case 'status'
+            __vmctl_parse_subcommand 1 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'json' 'h/help'
+        case 'define'
+            __vmctl_parse_subcommand 1 'c/connect=' 'call-timeout=' 'v/verbose' 'pin-identity' 'write' 'h/help'
+        case 'undefine'
+            __vmctl_parse_subcommand 1 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'force' 'timeout=' 'h/help'
+        case 'start'
+            __vmctl_parse_subcommand 1 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'wait' 'probe=' 'force-boot' 'timeout=' 'h/help'
+        case 'stop'
+            __vmctl_parse_subcommand 1 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'mode=' 'timeout=' 'h/help'
+        case 'suspend'
+            __vmctl_parse_subcommand 1 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'h/help'
+        case 'resume'
+            __vmctl_parse_subcommand 1 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'h/help'
+        case 'save'
+            __vmctl_parse_subcommand 1 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'file=' 'timeout=' 'h/help'
+        case 'restore'
+            __vmctl_parse_subcommand 1 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'file=' 'wait' 'timeout=' 'h/help'
+        case 'wait-boot'
+            __vmctl_parse_subcommand 1 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'probe=' 'timeout=' 'new-lines' 'h/help'
+        case 'migrate'
+            __vmctl_parse_subcommand 2 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'offline' 'migrate-uri=' 'max-downtime=' 'bandwidth=' 'undefine-source' 'p2p' 'timeout=' 'h/help'
+        case 'events'
+            __vmctl_parse_subcommand 1 'c/connect=' 'call-timeout=' 'v/verbose' 'json' 'h/help'
+        case 'check'
+            __vmctl_parse_subcommand 0 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'peer-timeout=' 'json' 'h/help'
+        case 'help'
+            __vmctl_parse_subcommand -r 1 
+        end
+    end
+end
+
+function __vmctl_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __vmctl_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __vmctl_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __vmctl_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__vmctl_tokens -p)
+    if test -z "$(__vmctl_tokens -t)"
+        set -l index (count (__vmctl_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'vmctl' -f
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'list' -d 'List guests: state, uptime, managed-save image, identity, node.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'status' -d 'Everything about one guest that matters during an incident.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'define' -d 'Define (or redefine) a guest from its domain XML.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'undefine' -d 'Remove a stopped guest\'s libvirt definition (never its XML file).'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'start' -d 'Start a guest: resume it if paused, restore it if it has a saved image, else boot it.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'stop' -d 'Stop a guest: managed save, else graceful shutdown, else destroy.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'suspend' -d 'Pause a guest\'s CPUs; its memory stays in RAM (`save` frees the memory).'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'resume' -d 'Resume a paused guest.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'save' -d 'Save a running guest\'s memory to disk and stop it; `restore` (or `start`) resumes it.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'restore' -d 'Resume a guest from its saved image.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'wait-boot' -d 'Wait until a running guest is ready by its readiness policy.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'migrate' -d 'Move a guest to another host, live by default.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'events' -d 'Print guests\' life-cycle events as they happen.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'check' -d 'Validate the configuration and every managed guest before a failover does.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl list" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl list" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl list" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl list" all' -l 'all' -d 'Include the defined guests that are not running.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl list" json' -l 'json' -d 'Print a JSON array of objects instead of a table (keys in docs/vmctl.md).'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl list" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl status" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl status" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl status" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl status" config' -l 'config' -d 'vmmanager configuration file (the agent\'s).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl status" -eq 1' -fka '(__vmctl_custom_completion ---completion status -- positional@0 (count (__vmctl_tokens -pc)) (__vmctl_tokens -tC))'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl status" json' -l 'json' -d 'Print a JSON object instead of text (keys in docs/vmctl.md).'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl status" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl define" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl define" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl define" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl define" pin-identity' -l 'pin-identity' -d 'Derive a missing UUID and missing MACs deterministically.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl define" write' -l 'write' -d 'With --pin-identity: write the pinned XML back into the file.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl define" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl undefine" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl undefine" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl undefine" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl undefine" config' -l 'config' -d 'vmmanager configuration file (the agent\'s).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl undefine" -eq 1' -fka '(__vmctl_custom_completion ---completion undefine -- positional@0 (count (__vmctl_tokens -pc)) (__vmctl_tokens -tC))'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl undefine" force' -l 'force' -d 'Also remove the guest\'s managed-save image (its saved memory is lost).'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl undefine" timeout' -l 'timeout' -d 'Seconds to wait for the guest\'s lock.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl undefine" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl start" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl start" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl start" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl start" config' -l 'config' -d 'vmmanager configuration file (the agent\'s).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl start" wait' -l 'wait' -d 'Wait until the guest is ready.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl start" probe' -l 'probe' -d 'How to tell that it is ready, with --wait (default: the guest\'s readiness setting).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl start" force-boot' -l 'force-boot' -d 'Cold-boot instead of restoring a saved image (the image is kept in the quarantine directory).'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl start" timeout' -l 'timeout' -d 'Seconds the whole start (and wait) may take.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl start" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl stop" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl stop" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl stop" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl stop" config' -l 'config' -d 'vmmanager configuration file (the agent\'s).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl stop" mode' -l 'mode' -d 'Use only this method (save, shutdown, destroy) instead of the chain.' -rfka 'save shutdown destroy'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl stop" timeout' -l 'timeout' -d 'Seconds the whole stop may take.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl stop" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl suspend" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl suspend" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl suspend" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl suspend" config' -l 'config' -d 'vmmanager configuration file (the agent\'s).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl suspend" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl resume" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl resume" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl resume" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl resume" config' -l 'config' -d 'vmmanager configuration file (the agent\'s).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl resume" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl save" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl save" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl save" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl save" config' -l 'config' -d 'vmmanager configuration file (the agent\'s).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl save" file' -l 'file' -d 'Write the image to this file instead of the managed-save location.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl save" timeout' -l 'timeout' -d 'Seconds the save may take.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl save" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl restore" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl restore" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl restore" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl restore" config' -l 'config' -d 'vmmanager configuration file (the agent\'s).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl restore" file' -l 'file' -d 'Restore from this file (written by `save --file`).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl restore" wait' -l 'wait' -d 'Wait until the guest is ready (its readiness setting).'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl restore" timeout' -l 'timeout' -d 'Seconds the restore (and wait) may take.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl restore" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl wait-boot" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl wait-boot" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl wait-boot" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl wait-boot" config' -l 'config' -d 'vmmanager configuration file (the agent\'s).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl wait-boot" -eq 1' -fka '(__vmctl_custom_completion ---completion wait-boot -- positional@0 (count (__vmctl_tokens -pc)) (__vmctl_tokens -tC))'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl wait-boot" probe' -l 'probe' -d 'How to tell it is ready (default: the guest\'s readiness setting).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl wait-boot" timeout' -l 'timeout' -d 'Seconds to wait.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl wait-boot" new-lines' -l 'new-lines' -d 'serial: count only console lines written from now on.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl wait-boot" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" config' -l 'config' -d 'vmmanager configuration file (the agent\'s).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" offline' -l 'offline' -d 'Move only the definition of a stopped guest.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" migrate-uri' -l 'migrate-uri' -d 'Where QEMU sends memory, e.g. tcp:10.0.0.2 (default: libvirt picks from the destination\'s hostname).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" max-downtime' -l 'max-downtime' -d 'Longest pause the guest may see at switch-over, in ms.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" bandwidth' -l 'bandwidth' -d 'Bandwidth cap in MiB/s.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" undefine-source' -l 'undefine-source' -d 'Undefine the guest here afterwards.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" p2p' -l 'p2p' -d 'Peer-to-peer: the source libvirtd connects to the destination itself.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" timeout' -l 'timeout' -d 'Seconds before the migration is aborted.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl migrate" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl events" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl events" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl events" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_positional "vmctl events" -eq 1' -fka '(__vmctl_custom_completion ---completion events -- positional@0 (count (__vmctl_tokens -pc)) (__vmctl_tokens -tC))'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl events" json' -l 'json' -d 'One JSON object per line instead of text.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl events" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl check" c connect' -s 'c' -l 'connect' -d 'libvirt URI of the host to manage.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl check" call-timeout' -l 'call-timeout' -d 'Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl check" v verbose' -l 'verbose' -s 'v' -d 'Log what vmctl does to stderr.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl check" config' -l 'config' -d 'vmmanager configuration file (the agent\'s).' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl check" peer-timeout' -l 'peer-timeout' -d 'Seconds each peer may take to answer.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl check" json' -l 'json' -d 'Print a JSON array of findings ({level, subject, message}) instead of lines.'
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl check" h help' -s 'h' -l 'help' -d 'Show help information.'
