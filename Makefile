@@ -47,7 +47,7 @@ test: testbed
 
 unit-test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --filter 'LibvirtTests|VMManagerTests'
+	$(SWIFT) test --skip-build --filter 'LibvirtTests|VMManagerTests|VMCtlTests'
 
 integration-test: testbed
 	$(SWIFT) build --build-tests
@@ -71,6 +71,12 @@ install: release
 	install -m 0755 .build/release/vmmanager $(DESTDIR)$(PREFIX)/sbin/vmmanager
 	install -m 0755 .build/release/vmctl $(DESTDIR)$(PREFIX)/sbin/vmctl
 	install -m 0644 Resources/man/vmmanager.8 $(DESTDIR)$(PREFIX)/share/man/man8/vmmanager.8
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 Resources/man/vmctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vmctl.8
+	install -m 0644 Resources/completions/vmctl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmctl
+	install -m 0644 Resources/completions/_vmctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vmctl
+	install -m 0644 Resources/completions/vmctl.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vmctl.fish
 	install -d $(DESTDIR)$(HA_RESOURCE_DIR) $(DESTDIR)$(OCF_ROOT_DIR)/resource.d/vmmanager
 	ln -sf $(PREFIX)/sbin/vmmanager $(DESTDIR)$(HA_RESOURCE_DIR)/vmmanager
 	ln -sf $(PREFIX)/sbin/vmmanager $(DESTDIR)$(OCF_ROOT_DIR)/resource.d/vmmanager/guest
@@ -81,7 +87,9 @@ install: release
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/vmmanager $(DESTDIR)$(PREFIX)/sbin/vmctl \
 		$(DESTDIR)$(PREFIX)/share/man/man8/vmmanager.8 $(DESTDIR)$(HA_RESOURCE_DIR)/vmmanager \
-		$(DESTDIR)$(OCF_ROOT_DIR)/resource.d/vmmanager/guest
+		$(DESTDIR)$(OCF_ROOT_DIR)/resource.d/vmmanager/guest $(DESTDIR)$(PREFIX)/share/man/man8/vmctl.8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vmctl \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vmctl.fish
 
 clean:
 	rm -rf .build

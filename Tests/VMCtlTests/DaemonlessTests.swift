@@ -365,6 +365,23 @@ struct DaemonlessTests {
         for name in Self.subcommands { #expect(committed.contains(name), "\(file) does not complete \(name)") }
     }
 
+    @Test("bash completes guest names from the host named by --connect")
+    func bashCompletesGuestNames() throws {
+        let script = """
+            PATH=\(URL(fileURLWithPath: vmctlBinary).deletingLastPathComponent().path):$PATH
+            source \(packageRoot)/Resources/completions/vmctl.bash
+            COMP_WORDS=(vmctl status -c test:///default t); COMP_CWORD=4
+            COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}
+            COMPREPLY=(); _vmctl; echo "${COMPREPLY[*]}"
+            COMP_WORDS=(vmctl wa); COMP_CWORD=1; COMP_LINE="vmctl wa"; COMP_POINT=8
+            COMPREPLY=(); _vmctl; echo "${COMPREPLY[*]}"
+            """
+        let r = try run("/bin/bash", ["-c", script], environment: testEnvironment())
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "test", "guest names from test:///default: \(r.stdout) \(r.stderr)")
+        #expect(lines.last?.split(separator: " ").contains("wait-boot") == true, "\(r.stdout)")
+    }
+
     @Test("the man page documents every command and the exit codes")
     func manPageIsCurrent() throws {
         let page = try String(contentsOfFile: "\(packageRoot)/Resources/man/vmctl.8", encoding: .utf8)
@@ -377,6 +394,9 @@ struct DaemonlessTests {
     @Test("docs/vmctl.md documents every command")
     func docsCoverEveryCommand() throws {
         let doc = try String(contentsOfFile: "\(packageRoot)/docs/vmctl.md", encoding: .utf8)
-        for name in Self.subcommands { #expect(doc.contains("## `vmctl \(name)"), "docs/vmctl.md lacks \(name)") }
+        let headings = doc.split(separator: "\n").filter { $0.hasPrefix("## ") }
+        for name in Self.subcommands {
+            #expect(headings.contains { $0.contains("`vmctl \(name)`") }, "docs/vmctl.md has no section for vmctl \(name)")
+        }
     }
 }

@@ -123,7 +123,8 @@ struct TestDriverHost {
         if let uuid { xml += "<uuid>\(uuid)</uuid>\n" }
         xml += "<memory>65536</memory><os><type>hvm</type></os>\n<devices>\n"
         for (i, disk) in disks.enumerated() {
-            xml += "<disk type='file' device='disk'><source file='\(disk)'/><target dev='vd\(Character(UnicodeScalar(97 + i)!))'/></disk>\n"
+            let target = "vd" + String(Character(UnicodeScalar(97 + i)!))
+            xml += "<disk type='file' device='disk'><source file='\(disk)'/><target dev='\(target)'/></disk>\n"
         }
         for mac in macs { xml += "<interface type='user'><mac address='\(mac)'/></interface>\n" }
         if agentChannel {

@@ -188,7 +188,8 @@ public struct ConfigurationCheck: Sendable {
                     + "libvirt's definition here, with no XML file and no peers to compare; make sure every node "
                     + "defines the same UUID and MACs")
             } else {
-                add(.ok, "identity explicit (uuid \(defined.uuid?.lowercasedString ?? "-")); compared with the peers below")
+                add(.ok, "identity explicit (uuid \(defined.uuid?.lowercasedString ?? "-")); compared with the peers "
+                    + "below")
             }
         } else if let fromFile {
             switch IdentityPinning(fromFile) {

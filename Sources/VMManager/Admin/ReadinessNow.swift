@@ -2,7 +2,8 @@ import FoundationEssentials
 import Libvirt
 
 /// Whether a running guest is ready at this moment, by its readiness policy: one probe, a short deadline.
-/// This is what `vmctl status` shows; a start waits with ``BootWait/waitUntilReady(_:probe:timeout:context:pollInterval:)``.
+/// This is what `vmctl status` shows; a start waits with
+/// ``BootWait/waitUntilReady(_:probe:timeout:context:pollInterval:)`` instead.
 public enum ReadinessNow: Sendable, Equatable {
     case ready
     case notReady(String)

@@ -180,7 +180,8 @@ struct SerialFollower {
         guard UInt64(data.count) > offset else { return [] }
         let text = partial + String(decoding: data[Int(offset)...], as: UTF8.self)
         offset = UInt64(data.count)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+        // "\r\n" is one Character in Swift: split on it as well as on "\n" (serial consoles write CRLF).
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {
             String($0.hasSuffix("\r") ? $0.dropLast() : $0)
         }
         partial = lines.removeLast()

@@ -49,14 +49,13 @@ struct Events: AsyncParsableCommand {
             }
             defer { sources.forEach { $0.cancel() } }
             // On stderr, so it never mixes with the events; it also tells a script that the watch is in place.
-            FileHandle.standardError.write(Data(
-                "vmctl: watching \(wanted.map { "guest \($0)" } ?? "all guests") on \(connection.uri); Ctrl-C ends\n".utf8))
+            let what = wanted.map { "guest \($0)" } ?? "all guests"
+            FileHandle.standardError.write(Data("vmctl: watching \(what) on \(connection.uri); Ctrl-C ends\n".utf8))
             lost = await withTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     for await event in stream {
-                        if let wanted, wanted != event.domainName, wanted.lowercased() != event.domainUUID.lowercasedString {
-                            continue
-                        }
+                        if let wanted, wanted != event.domainName,
+                           wanted.lowercased() != event.domainUUID.lowercasedString { continue }
                         Self.print(event, json: json)
                     }
                     return false

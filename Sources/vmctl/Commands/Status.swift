@@ -63,18 +63,15 @@ struct Status: AsyncParsableCommand {
         let now: ReadinessNow = state.kind == .running
             ? await ReadinessNow.probe(d, probe, timeout: .seconds(2))
             : .notReady("it is \(state)")
-        let readiness: Report.Readiness
+        let (ready, detail): (Bool?, String?)
         switch now {
-        case .ready: readiness = .init(policy: settings.readiness.description, probe: probe.description,
-                                       source: settings.values["readiness"]?.source.description ?? "default",
-                                       ready: true, detail: nil)
-        case .notReady(let why): readiness = .init(policy: settings.readiness.description, probe: probe.description,
-                                                   source: settings.values["readiness"]?.source.description ?? "default",
-                                                   ready: false, detail: why)
-        case .notJudged(let why): readiness = .init(policy: settings.readiness.description, probe: probe.description,
-                                                    source: settings.values["readiness"]?.source.description ?? "default",
-                                                    ready: nil, detail: why)
+        case .ready: (ready, detail) = (true, nil)
+        case .notReady(let why): (ready, detail) = (false, why)
+        case .notJudged(let why): (ready, detail) = (nil, why)
         }
+        let readiness = Report.Readiness(
+            policy: settings.readiness.description, probe: probe.description,
+            source: settings.values["readiness"]?.source.description ?? "default", ready: ready, detail: detail)
 
         // The image file: libvirt knows it exists; the file says how big and how old. It was written here:
         // libvirt's managed-save images are local to the node that saved the guest.
@@ -237,8 +234,9 @@ struct Status: AsyncParsableCommand {
                 }
             }
             let width = lines.map(\.0.count).max()! + 2
-            return lines.map { ($0.0.isEmpty ? "" : $0.0 + ":").padding(toLength: width, withPad: " ", startingAt: 0) + $0.1 }
-                .joined(separator: "\n")
+            return lines.map { label, value in
+                (label.isEmpty ? "" : label + ":").padding(toLength: width, withPad: " ", startingAt: 0) + value
+            }.joined(separator: "\n")
         }
     }
 }
