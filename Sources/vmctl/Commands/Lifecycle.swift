@@ -73,10 +73,7 @@ struct Start: AsyncParsableCommand {
             let controller = try agent.controller(for: name, connection: connection, overrides: overrides)
             let outcome = forceBoot ? try await controller.coldBoot(budget: seconds(timeout))
                 : try await controller.start(budget: seconds(timeout))
-            var line = "\(name): \(outcome.how.rawValue)"
-            if let ready = outcome.readyAfter { line += ", ready after \(ready.formattedSeconds)" }
-            say(line + " [\(outcome.duration.formattedSeconds)]")
-            if let why = outcome.restoreFailure { note(why) }
+            report(outcome, of: name)
         }
     }
 }
@@ -130,6 +127,14 @@ func withGuestLock(_ name: String, _ agent: AgentSettingsOptions, _ connection: 
 func resolveName(_ reference: String, _ connection: ConnectionOptions) async throws -> String {
     guard UUID(uuidString: reference) != nil else { return reference }
     return try await connection.connect(readOnly: true).guest(reference).name
+}
+
+/// Prints how a start went: one line on stdout, a kept-aside image on stderr.
+func report(_ outcome: StartOutcome, of name: String) {
+    var line = "\(name): \(outcome.how.rawValue)"
+    if let ready = outcome.readyAfter { line += ", ready after \(ready.formattedSeconds)" }
+    say(line + " [\(outcome.duration.formattedSeconds)]")
+    if let why = outcome.restoreFailure { note(why) }
 }
 
 /// A remark on stderr (stdout carries results only).
@@ -254,10 +259,7 @@ struct Restore: AsyncParsableCommand {
             let controller = try agent.controller(for: name, connection: connection,
                                                   overrides: wait ? [:] : ["readiness": "none"])
             let outcome = try await controller.start(budget: seconds(timeout))
-            var line = "\(name): \(outcome.how.rawValue)"
-            if let ready = outcome.readyAfter { line += ", ready after \(ready.formattedSeconds)" }
-            say(line + " [\(outcome.duration.formattedSeconds)]")
-            if let why = outcome.restoreFailure { note(why) }
+            report(outcome, of: name)
         }
     }
 }
