@@ -6,7 +6,8 @@
 //
 //   vmctl ──────────┐
 //                   ├─► VMManager ─► Libvirt ─► CLibvirt  (libvirt C API, the only C boundary for libvirt)
-//   vmmanager-agent ┘                      └──► CLibXML2  (domain XML parsing)
+//   vmmanager-agent ┘    │                 └──► CLibXML2  (domain XML parsing)
+//                        └──► CCurl  (libcurl: the notifier's SMTP and webhooks)
 //
 // `Libvirt` is a general binding that knows nothing about high availability; `VMManager`
 // holds the HA behaviour the executables share.
@@ -36,6 +37,12 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        // libcurl for the notifier's SMTP and webhook delivery; typed wrappers of curl_easy_setopt in shim.h.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .target(
             name: "Libvirt",
             dependencies: [
@@ -48,6 +55,7 @@ let package = Package(
             name: "VMManager",
             dependencies: [
                 "Libvirt",
+                "CCurl",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -71,6 +79,8 @@ let package = Package(
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         .testTarget(name: "VMManagerTests", dependencies: ["VMManager", "Libvirt"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
+        // The notifier against a real SMTP server (python3-aiosmtpd) and a real HTTP receiver on loopback.
+        .testTarget(name: "NotifierTests", dependencies: ["VMManager", "Libvirt"]),
         .testTarget(name: "AgentTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         // vmctl's commands, run as a user runs them: the built binary, against test:/// and the testbed.
         .testTarget(name: "VMCtlTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),

@@ -107,7 +107,8 @@ netns_exists() { [[ -e /run/netns/$NETNS ]]; }
 PACKAGES=(libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-utils busybox-static qemu-guest-agent cpio iproute2 kmod xz-utils tini
     libxml2-dev libcurl4-openssl-dev pkg-config
-    resource-agents libxml2-utils)
+    resource-agents libxml2-utils
+    python3-aiosmtpd openssl)
 
 # ensure_packages: installs whatever of PACKAGES is missing (apt-get update only when needed).
 ensure_packages() {

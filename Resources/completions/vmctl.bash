@@ -173,13 +173,13 @@ _vmctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|status|define|undefine|start|stop|suspend|resume|save|restore|wait-boot|migrate|events|check|help)
+    list|status|define|undefine|start|stop|suspend|resume|save|restore|wait-boot|migrate|events|check|notify|watch|alert|help)
         # Offer subcommand argument completions
         "_vmctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list status define undefine start stop suspend resume save restore wait-boot migrate events check help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list status define undefine start stop suspend resume save restore wait-boot migrate events check notify watch alert help' -- "${cur}"))
         ;;
     esac
 }
@@ -545,6 +545,122 @@ _vmctl_check() {
         return
         ;;
     '--peer-timeout')
+        return
+        ;;
+    esac
+}
+
+_vmctl_notify() {
+    repeating_flags=()
+    non_repeating_flags=(-h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __vmctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    test|flush|list)
+        # Offer subcommand argument completions
+        "_vmctl_notify_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'test flush list' -- "${cur}"))
+        ;;
+    esac
+}
+
+_vmctl_notify_test() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v -h --help)
+    repeating_options=()
+    non_repeating_options=(--config --guest)
+    __vmctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--guest')
+        return
+        ;;
+    esac
+}
+
+_vmctl_notify_flush() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --background -h --help)
+    repeating_options=()
+    non_repeating_options=(--config)
+    __vmctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_vmctl_notify_list() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --json -h --help)
+    repeating_options=()
+    non_repeating_options=(--config)
+    __vmctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_vmctl_watch() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v -h --help)
+    repeating_options=(--guest)
+    non_repeating_options=(-c --connect --call-timeout --config --settle --flush-interval)
+    __vmctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--call-timeout')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    '--guest')
+        return
+        ;;
+    '--settle')
+        return
+        ;;
+    '--flush-interval')
+        return
+        ;;
+    esac
+}
+
+_vmctl_alert() {
+    repeating_flags=()
+    non_repeating_flags=(--stdin --wait -h --help)
+    repeating_options=()
+    non_repeating_options=(--config)
+    __vmctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
         return
         ;;
     esac

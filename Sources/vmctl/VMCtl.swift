@@ -53,7 +53,8 @@ struct VMCtl: AsyncParsableCommand {
             """,
         subcommands: [
             List.self, Status.self, Define.self, Undefine.self, Start.self, Stop.self, Suspend.self, Resume.self,
-            Save.self, Restore.self, WaitBoot.self, Migrate.self, Events.self, Check.self,
+            Save.self, Restore.self, WaitBoot.self, Migrate.self, Events.self, Check.self, Notify.self, Watch.self,
+            Alert.self,
         ]
     )
 }

@@ -92,13 +92,3 @@ private func writeAll(_ fd: Int32, _ text: String) {
         bytes = bytes.dropFirst(n)
     }
 }
-
-/// Hands transitions to the log (the notifier records them once it is installed).
-struct LogReporter: TransitionReporter {
-    let logger: Logger
-    func report(_ t: Transition) {
-        logger.notice("transition", metadata: [
-            "transition": "\(t.kind)", "domain.name": "\(t.guest)", "reason": "\(t.reason)",
-        ])
-    }
-}

@@ -34,7 +34,7 @@ struct HeartbeatMode {
             return action == "status" ? printStatus(false) : 1
         }
         // heartbeat v1 names resources by their haresources argument: remember the domain under it.
-        let controller = GuestController(settings: settings, reporter: LogReporter(logger: logger), logger: logger,
+        let controller = GuestController(settings: settings, reporter: NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: logger), logger: logger), logger: logger,
                                          resourceInstance: "hb-" + guest.map { $0 == "/" ? "_" : $0 })
         do {
             switch action {

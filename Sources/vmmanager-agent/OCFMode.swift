@@ -54,7 +54,7 @@ struct OCFMode {
             logger.error("configuration error; \(action) goes on with defaults: \(error)")
             settings = fallback
         }
-        let controller = GuestController(settings: settings, reporter: LogReporter(logger: logger), logger: logger,
+        let controller = GuestController(settings: settings, reporter: NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: logger), logger: logger), logger: logger,
                                          resourceInstance: environment["OCF_RESOURCE_INSTANCE"])
         do {
             switch action {

@@ -13,12 +13,11 @@ public struct TransitionRecord: Sendable {
 
 /// The transitions recorded for a guest, for `vmctl status`.
 public enum TransitionHistory {
-    /// The last `limit` transitions of `guest`, oldest first, from the notifier's spool (`spool_dir` of
-    /// `settings`).
-    ///
-    /// Returns no transitions until the notifier (issue 4) lands and this reads its spool: `vmctl status` then
-    /// shows "none recorded" rather than anything invented.
+    /// The last `limit` transitions of `guest` that the notifier recorded on this node (delivered or not),
+    /// from its spool (`spool_dir` of the configuration).
     public static func recent(guest: String, settings: GuestSettings, limit: Int = 10) -> [TransitionRecord] {
-        []
+        Notifier(configuration: settings.file).history(guest: guest, limit: limit).map {
+            TransitionRecord(time: $0.timestamp, transition: Transition($0))
+        }
     }
 }

@@ -43,11 +43,8 @@ public struct GuestSettings: Sendable {
     public let stateDirectory: String
     public let lockDirectory: String
 
-    /// Keys a `[guest]` or `[global]` section may hold besides the parameters: the notifier's.
-    public static let notifyKeys: Set<String> = [
-        "mail_to", "mail_from", "smtp_url", "smtp_starttls", "smtp_user", "smtp_password_file", "tls_verify",
-        "webhook_url", "webhook_secret_file", "webhook_timeout", "webhook_retries", "spool_dir",
-    ]
+    /// Keys a `[guest]` or `[global]` section may hold besides the parameters: the notifier's per-guest ones.
+    public static var notifyKeys: Set<String> { NotifySettings.guestKeys }
 
     /// Resolves the settings of one guest.
     /// - Parameters:

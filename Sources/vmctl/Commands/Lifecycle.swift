@@ -33,13 +33,11 @@ struct AgentSettingsOptions: ParsableArguments {
         do { settings = try GuestSettings.resolve(parameters: parameters, parameterPrefix: "--") } catch {
             throw VMError(error.kind == .notFound ? .notInstalled : .invalidInput, "\(error)")
         }
-        return GuestController(settings: settings, reporter: AdminReporter(), logger: connection.logger)
+        // An admin's actions are reported like the cluster's, marked as coming from vmctl.
+        let reporter = NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: connection.logger),
+                                         source: .vmctl, logger: connection.logger)
+        return GuestController(settings: settings, reporter: reporter, logger: connection.logger)
     }
-}
-
-/// Transitions caused by an admin through vmctl.
-struct AdminReporter: TransitionReporter {
-    func report(_ transition: Transition) {}
 }
 
 struct Start: AsyncParsableCommand {

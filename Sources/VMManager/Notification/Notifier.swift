@@ -1,0 +1,433 @@
+import FoundationEssentials
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Records transitions durably and delivers them by e-mail and webhook, never in the way of the cluster.
+///
+/// The split is the point: ``record(_:)`` only writes the event to the spool (a few milliseconds, no network)
+/// and never throws, so an agent's start or stop cannot fail or wait because a mail server is down. Delivery
+/// (``deliverPending(waitForOtherFlush:)``) happens afterwards — in a detached `vmctl notify flush`
+/// (``spawnBackgroundFlush(executable:configPath:)``), in the watcher, or by hand — and an event leaves the
+/// spool only once every target accepted it. Delivery is at least once: a target that accepted an event is
+/// not tried again, but a crash between its answer and the spool update resends it; the event id lets
+/// receivers drop the duplicate.
+///
+/// ```swift
+/// let notifier = Notifier.load(configPath: "/etc/vmmanager/vmmanager.conf", logger: logger)
+/// notifier.recordAndFlush(event, flushExecutable: "/usr/sbin/vmctl")   // returns in milliseconds
+/// ```
+public final class Notifier: Sendable {
+    /// The configuration read, or nil when there is none (then notifications are off).
+    public let configuration: ConfigFile?
+    /// Why the configuration could not be used, if it could not; events are still spooled (to
+    /// ``spoolDirectory``) and wait for the file to be fixed.
+    public let configurationError: ConfigError?
+    /// The file the configuration came from (also when it could not be parsed); the detached flush reads it.
+    public let configPath: String?
+    /// Where events wait: `spool_dir` of `[notify]`, else `/var/spool/vmmanager`.
+    public let spoolDirectory: String
+    public let logger: Logger
+    let spool: Spool
+
+    /// - Parameters:
+    ///   - configuration: vmmanager.conf, parsed; nil for none.
+    ///   - spoolDirectory: overrides `spool_dir` (tests, benchmarks).
+    public init(configuration: ConfigFile?, spoolDirectory: String? = nil, logger: Logger = Notifier.silent) {
+        self.configuration = configuration
+        self.configPath = configuration?.path
+        self.logger = logger
+        var error: ConfigError?
+        var directory = NotifySettings.defaultSpoolDirectory
+        do { directory = try NotifySettings.resolve(file: configuration, guest: nil).spoolDirectory } catch let e {
+            error = e
+            // Even a broken [notify] section must not lose events: use its spool_dir if it names one.
+            if let raw = configuration?.entries(of: "notify").first(where: { $0.key == "spool_dir" })?.value,
+               raw.hasPrefix("/")
+            {
+                directory = raw
+            }
+        }
+        self.configurationError = error
+        self.spoolDirectory = spoolDirectory ?? directory
+        self.spool = Spool(directory: self.spoolDirectory)
+    }
+
+    /// A logger that logs nothing (the library logs only where it is given a logger).
+    public static let silent = Logger(label: "vmmanager.notify", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Reads `configPath` (a missing file means no configuration: notifications off). Never throws: a file
+    /// that does not parse is kept as ``configurationError`` and reported by every flush.
+    public static func load(configPath: String = NotifySettings.defaultConfigPath, spoolDirectory: String? = nil,
+                            logger: Logger = Notifier.silent) -> Notifier {
+        do {
+            let file = try ConfigFile.load(configPath)
+            return Notifier(configuration: file, spoolDirectory: spoolDirectory, logger: logger)
+        } catch where error.kind == .notFound {
+            return Notifier(configuration: nil, spoolDirectory: spoolDirectory, logger: logger)
+        } catch {
+            let notifier = Notifier(configuration: nil, spoolDirectory: spoolDirectory, logger: logger)
+            return Notifier(broken: error, path: configPath, from: notifier)
+        }
+    }
+
+    private init(broken error: ConfigError, path: String, from other: Notifier) {
+        configuration = nil
+        configPath = path
+        configurationError = error
+        spoolDirectory = other.spoolDirectory
+        spool = other.spool
+        logger = other.logger
+    }
+
+    /// The settings that apply to `guest` (nil: the node's, for cluster events).
+    public func settings(forGuest guest: String?) throws(ConfigError) -> NotifySettings {
+        if let configurationError { throw configurationError }
+        var s = try NotifySettings.resolve(file: configuration, guest: guest)
+        s.spoolDirectory = spoolDirectory
+        return s
+    }
+
+    // MARK: Recording
+
+    public enum RecordOutcome: Sendable, Equatable {
+        /// Written durably to this file.
+        case spooled(String)
+        /// Nothing is configured for this guest (no mail_to, no webhook_url): nothing to do.
+        case disabled
+        /// The spool could not be written (the reason is logged and returned).
+        case failed(String)
+    }
+
+    /// Writes `event` durably to the spool: temporary file, fsync, rename, fsync of the directory. No network,
+    /// no waiting on another process; returns in milliseconds and never throws. A configuration that cannot be
+    /// read does not stop it (the event waits for the file to be fixed); only a guest for which no target is
+    /// configured is skipped.
+    @discardableResult
+    public func record(_ event: TransitionEvent) -> RecordOutcome {
+        if let s = try? settings(forGuest: event.guest), !s.isEnabled { return .disabled }
+        let name = Spool.fileName(for: event)
+        do {
+            try spool.write(SpooledEvent(event: event), name: name)
+        } catch {
+            logger.error("cannot spool a notification", metadata: [
+                "event.id": "\(event.id.uuidString.lowercased())", "transition": "\(event.transition)",
+                "error": "\(error.message)",
+            ])
+            return .failed(error.message)
+        }
+        if event.source != .watcher, let guest = event.guest { markAction(on: guest) }
+        if let guest = event.guest { appendHistory(event, guest: guest) }
+        logger.info("notification spooled", metadata: [
+            "event.id": "\(event.id.uuidString.lowercased())", "transition": "\(event.transition)",
+            "domain.name": "\(event.guest ?? "-")",
+        ])
+        return .spooled("\(spoolDirectory)/\(name)")
+    }
+
+    /// Records `event`, then starts a detached `vmctl notify flush` to deliver it. What the agent calls at the end
+    /// of an action: both steps return in milliseconds, whatever the state of the mail server.
+    /// - Parameter flushExecutable: the `vmctl` to run (see ``siblingExecutable(_:)``).
+    @discardableResult
+    public func recordAndFlush(_ event: TransitionEvent, flushExecutable: String) -> RecordOutcome {
+        let outcome = record(event)
+        if case .spooled = outcome {
+            let spawned = Self.spawnBackgroundFlush(executable: flushExecutable, configPath: configPath)
+            if case .failure(let e) = spawned {
+                logger.warning("cannot start the background flush; the event stays spooled",
+                               metadata: ["error": "\(e)"])
+            }
+        }
+        return outcome
+    }
+
+    /// Starts `<executable> notify flush --background [--config PATH]` in its own session with stdin, stdout
+    /// and stderr on /dev/null, and returns at once with its pid.
+    @discardableResult
+    public static func spawnBackgroundFlush(executable: String, configPath: String? = nil)
+        -> Result<Int32, SpoolError>
+    {
+        BackgroundProcess.spawnDetached(executable, ["notify", "flush", "--background"]
+            + (configPath.map { ["--config", $0] } ?? []))
+    }
+
+    /// `name` in the directory of the running executable, e.g. the `vmctl` installed next to the agent.
+    public static func siblingExecutable(_ name: String) -> String {
+        let path = currentExecutable
+        guard let slash = path.lastIndex(of: "/") else { return "/usr/sbin/\(name)" }
+        return String(path[...slash]) + name
+    }
+
+    /// The running executable (`/proc/self/exe`).
+    public static var currentExecutable: String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return CommandLine.arguments.first ?? "vmctl" }
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Remembers that a cluster action (or vmctl) just reported on `guest`, so the watcher does not report the
+    /// libvirt events that action caused a second time (see ``LifecycleWatcher``).
+    private func markAction(on guest: String) {
+        let directory = "\(spoolDirectory)/.actions"
+        let path = "\(directory)/\(Self.fileSafe(guest))"
+        var fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            mkdir(directory, 0o700)
+            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        }
+        guard fd >= 0 else { return }
+        futimens(fd, nil)
+        close(fd)
+    }
+
+    /// The transitions recorded for `guest`, oldest first, at most `limit` — delivered or not (`vmctl status`
+    /// shows them). Kept per guest in `<spool_dir>/.history/<guest>.jsonl`, trimmed to the last 200.
+    public func history(guest: String, limit: Int = 10) -> [TransitionEvent] {
+        guard limit > 0, let data = FileManager.default.contents(atPath: historyPath(guest)) else { return [] }
+        let decoder = JSONDecoder()
+        let lines = data.split(separator: UInt8(ascii: "\n"))
+        return lines.suffix(limit).compactMap { try? decoder.decode(TransitionEvent.self, from: Data($0)) }
+    }
+
+    private func historyPath(_ guest: String) -> String {
+        "\(spoolDirectory)/.history/\(Self.fileSafe(guest)).jsonl"
+    }
+
+    /// One line per event; informational, so no fsync. Past 256 KiB the file is cut to its last 200 lines.
+    private func appendHistory(_ event: TransitionEvent, guest: String) {
+        guard var line = try? JSONEncoder().encode(event) else { return }
+        line.append(UInt8(ascii: "\n"))
+        let path = historyPath(guest)
+        var fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            mkdir("\(spoolDirectory)/.history", 0o700)
+            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        }
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        flock(fd, LOCK_EX)
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_size > 256 * 1024, let data = FileManager.default.contents(atPath: path)
+        else { return }
+        let kept = data.split(separator: UInt8(ascii: "\n")).suffix(200).map { Data($0) + Data([UInt8(ascii: "\n")]) }
+        let temporary = path + ".tmp"
+        if FileManager.default.createFile(atPath: temporary, contents: kept.reduce(Data(), +)) {
+            rename(temporary, path)
+        }
+    }
+
+    /// When a cluster action last reported on `guest`, if ever.
+    func lastAction(on guest: String) -> Date? {
+        var st = stat()
+        guard stat("\(spoolDirectory)/.actions/\(Self.fileSafe(guest))", &st) == 0 else { return nil }
+        return Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+    }
+
+    static func fileSafe(_ name: String) -> String {
+        String(name.map { $0 == "/" ? "_" : $0 })
+    }
+
+    // MARK: Delivery
+
+    /// What a flush did.
+    public struct FlushReport: Sendable {
+        /// Events every target accepted, removed from the spool by this flush.
+        public var delivered = 0
+        /// Events still spooled afterwards (some target has not accepted them yet).
+        public var remaining = 0
+        /// Events dropped because their guest no longer has any target configured.
+        public var dropped = 0
+        /// Unreadable spool files moved aside as `<name>.corrupt`.
+        public var corrupt = 0
+        /// Every delivery attempt made, in order.
+        public var results: [DeliveryResult] = []
+        /// Target → the last error of this flush, for targets that failed.
+        public var failures: [String: String] = [:]
+        /// Configuration problems that kept events from being delivered.
+        public var configurationErrors: [String] = []
+        /// Another flush held the spool and this one did not wait (it delivers the new events too).
+        public var busy = false
+        /// The spool itself could not be used.
+        public var spoolError: String?
+
+        public var allDelivered: Bool { remaining == 0 && corrupt == 0 && spoolError == nil && !busy }
+
+        public init() {}
+    }
+
+    /// Tries every spooled event against every target it has not reached yet, oldest first, on a thread of its
+    /// own. A target that fails is not tried again in the same flush (a dead server costs one timeout, not one
+    /// per event); a webhook gets its retries with backoff first.
+    /// - Parameter waitForOtherFlush: wait while another process flushes (true), or leave at once (false): the
+    ///   other flush re-reads the spool before it ends, so it delivers what this one would have.
+    public func deliverPending(waitForOtherFlush: Bool = true) async -> FlushReport {
+        let cancelled = CancellationFlag()
+        return await withTaskCancellationHandler {
+            await onNewThread { self.flush(wait: waitForOtherFlush, cancelled: cancelled) }
+        } onCancel: {
+            cancelled.set()
+        }
+    }
+
+    /// The flush itself (blocking).
+    func flush(wait: Bool, cancelled: CancellationFlag) -> FlushReport {
+        var report = FlushReport()
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: spoolDirectory, isDirectory: &isDirectory), isDirectory else {
+            return report  // nothing was ever spooled
+        }
+        ignoreSIGPIPE()
+        let fd = open("\(spoolDirectory)/.flush.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            report.spoolError = "cannot open \(spoolDirectory)/.flush.lock: \(String(cString: strerror(errno)))"
+            report.remaining = spool.names().count
+            return report
+        }
+        defer { close(fd) }
+        var locked = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0
+        if !locked {
+            report.busy = true
+            report.remaining = spool.names().count
+            return report
+        }
+        spool.removeStaleTemporaries()
+        var pass = FlushPass(notifier: self)
+        while locked {
+            while !cancelled.isSet {
+                let fresh = spool.names().filter { !pass.attempted.contains($0) }
+                if fresh.isEmpty { break }
+                for name in fresh where !cancelled.isSet { pass.process(name, into: &report) }
+            }
+            flock(fd, LOCK_UN)
+            locked = false
+            // An event recorded while we held the lock may have had its own flush give up on our lock; look
+            // once more after releasing it, and take the lock back if nobody else did.
+            if cancelled.isSet { break }
+            if spool.names().contains(where: { !pass.attempted.contains($0) }) {
+                locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+            }
+        }
+        report.failures = pass.down
+        report.remaining = spool.names().count
+        return report
+    }
+
+    /// Sends `event` to every target now, without the spool (`vmctl notify test`).
+    /// - Throws: ``ConfigError`` when the settings do not resolve.
+    public func send(_ event: TransitionEvent) async throws(ConfigError) -> [DeliveryResult] {
+        let settings = try settings(forGuest: event.guest)
+        return await onNewThread {
+            ignoreSIGPIPE()
+            let session = DeliverySession()
+            return settings.targets.map { session.deliver(event, to: $0) }
+        }
+    }
+
+    /// The events waiting in the spool, oldest first.
+    public func pending() -> [SpoolEntry] { spool.entries() }
+}
+
+/// The state of one flush: what was tried, which targets are down, the settings of each guest.
+private struct FlushPass {
+    let notifier: Notifier
+    let session = DeliverySession()
+    var attempted: Set<String> = []
+    /// Target description → the error that made it count as down for the rest of this flush.
+    var down: [String: String] = [:]
+    private var downKeys: Set<String> = []
+    private var settings: [String: Result<NotifySettings, ConfigError>] = [:]
+
+    init(notifier: Notifier) { self.notifier = notifier }
+
+    mutating func process(_ name: String, into report: inout Notifier.FlushReport) {
+        attempted.insert(name)
+        let spool = notifier.spool
+        var entry: SpooledEvent
+        switch spool.read(name) {
+        case .success(let e): entry = e
+        case .failure(let error):
+            guard FileManager.default.fileExists(atPath: "\(spool.directory)/\(name)") else { return }
+            notifier.logger.error("unreadable spool file moved aside", metadata: ["error": "\(error)"])
+            spool.quarantine(name)
+            report.corrupt += 1
+            return
+        }
+        let key = entry.event.guest ?? ""
+        if settings[key] == nil {
+            do { settings[key] = .success(try notifier.settings(forGuest: entry.event.guest)) } catch {
+                settings[key] = .failure(error)
+                report.configurationErrors.append(error.description)
+            }
+        }
+        guard case .success(let resolved) = settings[key]! else { return }
+        let targets = resolved.targets
+        if targets.isEmpty && notifier.configuration == nil {
+            // No file at all (a wrong --config, a node not set up yet): nothing says the events are unwanted.
+            let why = "no configuration file: spooled events wait until one says where they go"
+            if !report.configurationErrors.contains(why) { report.configurationErrors.append(why) }
+            return
+        }
+        if targets.isEmpty {
+            notifier.logger.notice("notifications are off for this guest; spooled event dropped", metadata: [
+                "event.id": "\(entry.event.id.uuidString.lowercased())", "domain.name": "\(entry.event.guest ?? "-")",
+            ])
+            try? spool.remove(name)
+            report.dropped += 1
+            return
+        }
+        var changed = false
+        for target in targets where entry.delivered[target.key] == nil && !downKeys.contains(target.key) {
+            let result = session.deliver(entry.event, to: target)
+            report.results.append(result)
+            changed = true
+            if result.accepted {
+                entry.delivered[target.key] = Date()
+                entry.attempts[target.key] = nil
+            } else {
+                var attempt = entry.attempts[target.key] ?? SpooledEvent.Attempt(count: 0, lastError: "", last: Date())
+                attempt.count += 1
+                attempt.lastError = result.detail
+                attempt.last = Date()
+                entry.attempts[target.key] = attempt
+                downKeys.insert(target.key)
+                down[target.description] = result.detail
+                notifier.logger.warning("notification not delivered", metadata: [
+                    "event.id": "\(entry.event.id.uuidString.lowercased())", "target": "\(target)",
+                    "error": "\(result.detail)",
+                ])
+            }
+        }
+        if targets.allSatisfy({ entry.delivered[$0.key] != nil }) {
+            do {
+                try spool.remove(name)
+                report.delivered += 1
+            } catch {
+                report.spoolError = error.message
+            }
+        } else if changed {
+            do { try spool.write(entry, name: name) } catch { report.spoolError = error.message }
+        }
+    }
+}
+
+/// Set once, read from another thread.
+final class CancellationFlag: @unchecked Sendable {
+    // @unchecked: `value` is only touched under `lock`.
+    private let lock = NSLockLikeVM()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+/// A peer that closes a TLS connection mid-write must not kill the process: libcurl's `CURLOPT_NOSIGNAL`
+/// covers its own sockets but not every OpenSSL write. Only a default disposition is changed.
+private func ignoreSIGPIPE() {
+    var current = sigaction()
+    sigaction(SIGPIPE, nil, &current)
+    if current.__sigaction_handler.sa_handler == nil {
+        signal(SIGPIPE, SIG_IGN)
+    }
+}

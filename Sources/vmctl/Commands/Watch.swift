@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VMManager
+
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Notify what happens to guests outside the cluster's actions (crash, shutdown inside, I/O error).",
+        discussion: """
+            Subscribes to libvirt's life-cycle events and records a transition when a guest crashed, shut itself down, was paused by an I/O error or its watchdog, or was started, stopped, paused or resumed by hand. Events the resource agent causes are left to the agent, which reports them itself. The spool is retried every --flush-interval seconds. Runs until SIGTERM or SIGINT (Resources/systemd/vmmanager-watch.service runs it).
+
+            Examples:
+              vmctl watch
+              vmctl watch --connect qemu:///system --guest web1 --guest db1 -v
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: ArgumentHelp("vmmanager configuration file.", valueName: "path"))
+    var config: String = NotifySettings.defaultConfigPath
+    @Option(name: .customLong("guest"), help: ArgumentHelp("Watch only this guest (repeatable).", valueName: "name"))
+    var guests: [String] = []
+    @Option(help: ArgumentHelp("Seconds an event that a cluster action may have caused waits before it is judged.",
+                               valueName: "seconds"))
+    var settle: Double = 3
+    @Option(help: ArgumentHelp("Seconds between retries of the spool.", valueName: "seconds"))
+    var flushInterval: Double = 60
+
+    func run() async throws {
+        var logger = Logger(label: "vmctl.watch") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = connection.verbose ? .debug : .notice
+        let watcher = LifecycleWatcher(
+            options: .init(uri: connection.uri, configPath: config, guests: Set(guests), settle: seconds(settle),
+                           flushInterval: seconds(flushInterval)),
+            logger: logger)
+        // A parent may have started us with the signals blocked (Foundation's Process inherits the spawning
+        // thread's mask); SIGTERM must reach us.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+        let task = Task { await watcher.run() }
+        let sources = [SIGTERM, SIGINT].map { signo in
+            signal(signo, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
+            source.setEventHandler {
+                logger.notice("stopping", metadata: ["signal": "\(signo)"])
+                task.cancel()
+            }
+            source.resume()
+            return source
+        }
+        await task.value
+        sources.forEach { $0.cancel() }
+    }
+}
