@@ -47,7 +47,7 @@ test: testbed
 
 unit-test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --filter 'LibvirtTests|VMManagerTests|VMCtlTests'
+	$(SWIFT) test --skip-build --filter 'LibvirtTests|VMManagerTests|VMCtlTests|NotifierTests'
 
 integration-test: testbed
 	$(SWIFT) build --build-tests
@@ -80,6 +80,10 @@ install: release
 	install -d $(DESTDIR)$(HA_RESOURCE_DIR) $(DESTDIR)$(OCF_ROOT_DIR)/resource.d/vmmanager
 	ln -sf $(PREFIX)/sbin/vmmanager $(DESTDIR)$(HA_RESOURCE_DIR)/vmmanager
 	ln -sf $(PREFIX)/sbin/vmmanager $(DESTDIR)$(OCF_ROOT_DIR)/resource.d/vmmanager/guest
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/vmmanager
+	install -m 0644 Resources/systemd/vmmanager-watch.service $(DESTDIR)$(PREFIX)/lib/systemd/system/vmmanager-watch.service
+	install -m 0755 Resources/pacemaker/alert_vmmanager.sh $(DESTDIR)$(PREFIX)/share/vmmanager/alert_vmmanager.sh
+	install -d -m 0700 $(DESTDIR)/var/spool/vmmanager
 	install -d $(DESTDIR)$(SYSCONFDIR)/vmmanager/guests
 	test -e $(DESTDIR)$(SYSCONFDIR)/vmmanager/vmmanager.conf || \
 		install -m 0644 Resources/config/vmmanager.conf $(DESTDIR)$(SYSCONFDIR)/vmmanager/vmmanager.conf
