@@ -60,6 +60,8 @@ struct AgentNotificationTests {
         #expect(up.body.contains("Config: \(scratch.path)/\(Self.guest).xml\n"))
         #expect(up.body.contains("Host: \(host)\n"))
         #expect(up.body.contains("Boot wait: "))
+        // The guest's own uptime, read through its agent once it answered (the thesis's mails had it).
+        #expect(up.body.contains("Uptime: ") && !up.body.contains("Uptime: -"), "\(up.body)")
         #expect(up.body.contains("Source: agent\n"))
         #expect(down.body.contains("Status: down - shut off (saved)\n"), "\(down.body)")
         #expect(down.body.contains("Reason: "))

@@ -168,6 +168,11 @@ public struct GuestController: Sendable {
         }
         t.restoreDuration = restoreTime
         t.bootWaitDuration = readyAfter
+        if probe == .guestAgent {
+            // The agent answers already: the uptime costs one guest-exec, and tells a resumed guest from a
+            // rebooted one in the mail.
+            t.guestUptime = try? await GuestUptime.read(domain, timeout: .seconds(2))
+        }
         reporter.report(t)
         logger.info("guest up", metadata: ["domain.name": "\(name)", "how": "\(how.rawValue)",
                                            "ready_after": "\(readyAfter.formattedSeconds)"])

@@ -15,6 +15,9 @@ public struct Transition: Sendable {
     public var restoreDuration: Duration?
     public var bootWaitDuration: Duration?
     public var migrationDowntimeMilliseconds: UInt64?
+    /// The guest's own uptime when it was read (the thesis's mails carried it): after a resume it shows
+    /// that the guest did not reboot.
+    public var guestUptime: Duration?
 
     public init(kind: String, guest: String, uuid: UUID?, reason: String, previousState: String? = nil,
                 newState: String? = nil, configPath: String? = nil) {

@@ -5,6 +5,7 @@ extension TransitionEvent {
     /// The event of a transition the agent reported at the end of a cluster action.
     public init(_ t: Transition, source: Source = .agent, node: String = TransitionEvent.localNode,
                 guestUptimeSeconds: Double? = nil) {
+        let guestUptimeSeconds = guestUptimeSeconds ?? t.guestUptime?.inSeconds
         self.init(
             transition: Kind(rawValue: t.kind), guest: t.guest, guestUUID: t.uuid, reason: t.reason, node: node,
             previousState: t.previousState, newState: t.newState, guestUptimeSeconds: guestUptimeSeconds,
