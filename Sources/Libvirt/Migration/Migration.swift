@@ -159,22 +159,21 @@ extension Domain {
             }
             throw error
         }
-        if aborted {
-            // The job finished just as we aborted it: it succeeded, so report success.
+        // (A job that finished just as it was aborted succeeded: it is reported as a success.)
+        // The domain object libvirt returned on the destination (direct mode) is owned here from now on.
+        let arrived: Domain? = switch destination {
+        case .direct(let target): migrated.map { Domain(handle: $0.pointer, connection: target) }
+        case .peerToPeer: nil
         }
         // Final statistics: the source keeps them unless it undefined the domain; the destination has them too.
         var statistics = try? await jobStats(completed: true)
         if statistics?.kind != .completed {
             statistics = nil
-            var remote: Domain?
-            switch destination {
-            case .direct(let target): remote = migrated.map { Domain(handle: $0.pointer, connection: target) }
-            case .peerToPeer(_, let connection?): remote = try? await connection.lookupDomain(uuid: uuid)
-            case .peerToPeer(_, nil): remote = nil
+            var remote = arrived
+            if remote == nil, case .peerToPeer(_, let connection?) = destination {
+                remote = try? await connection.lookupDomain(uuid: uuid)
             }
             if let remote, let s = try? await remote.jobStats(completed: true), s.kind == .completed { statistics = s }
-        } else if let migrated {
-            _ = Domain(handle: migrated.pointer, connection: connection)  // releases the reference
         }
         return MigrationResult(destination: destination.description, duration: ContinuousClock.now - started,
                                statistics: statistics)
