@@ -31,6 +31,29 @@ extension Domain {
         _ = try await agentCommand(#"{"execute":"guest-ping"}"#, timeout: timeout)
     }
 
+    /// The guest's system clock, read through its agent
+    /// ([virDomainGetTime](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetTime)).
+    public func guestTime(timeout: Duration = .seconds(5)) async throws(LibvirtError) -> Date {
+        let name = self.name
+        return try await call("virDomainGetTime", timeout: timeout) { (d) throws(LibvirtError) -> Date in
+            var seconds: Int64 = 0
+            var nanoseconds: UInt32 = 0
+            if virDomainGetTime(d, &seconds, &nanoseconds, 0) < 0 {
+                throw LibvirtError.last(operation: "virDomainGetTime", target: name)
+            }
+            return Date(timeIntervalSince1970: Double(seconds) + Double(nanoseconds) / 1e9)
+        }
+    }
+
+    /// Sets the guest's system clock through its agent
+    /// ([virDomainSetTime](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainSetTime)), as
+    /// libvirt-guests' SYNC_TIME does after a restore: a restored guest's clock stands where it was saved.
+    public func setGuestTime(_ time: Date, timeout: Duration = .seconds(5)) async throws(LibvirtError) {
+        let whole = time.timeIntervalSince1970.rounded(.down)
+        let nanoseconds = UInt32(max(0, min(999_999_999, (time.timeIntervalSince1970 - whole) * 1e9)))
+        try await status("virDomainSetTime", timeout: timeout) { virDomainSetTime($0, Int64(whole), nanoseconds, 0) }
+    }
+
     /// Runs a program in the guest through the agent (`guest-exec` then `guest-exec-status`) and returns
     /// its exit code and output. The guest's agent must allow guest-exec.
     public func agentExec(

@@ -70,6 +70,7 @@ public struct GuestController: Sendable {
                                                timeout: deadline - clock.now, purpose: "start")
         defer { lock.release() }
         memory.remember(name)
+        if let config = settings.configPath { memory.rememberConfig(name, config) }
         do {
             let host = try await connect(timeout: deadline - clock.now)
             let domain = try await ensureDefined(name: name, definition: definition, on: host)
@@ -120,6 +121,7 @@ public struct GuestController: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let name = domain.name
+        let node = await nodeName(host)
         let state = try await libvirt("reading the state of \(name)") { try await domain.state() }
         let serialLog = definition?.serials.first(where: { $0.type == "file" })?.sourcePath
         var context = BootContext(coldBoot: true, serialLog: serialLog,
@@ -127,11 +129,14 @@ public struct GuestController: Sendable {
         let how: StartOutcome.How
         var restoreFailure: String?
         var restoreTime: Duration?
+        var restoredImage: SavedImage?
         switch state.kind {
         case .running, .blocked, .shuttingDown:
+            recordComingUp(domain, node: node, how: "found running")
             return StartOutcome(how: .alreadyRunning, readyAfter: nil, duration: clock.now - started)
         case .paused:
             try await libvirt("resuming \(name)") { try await domain.resume() }
+            recordComingUp(domain, node: node, how: "resumed")
             how = .resumed
             context.coldBoot = false
         case .pmSuspended:
@@ -142,30 +147,52 @@ public struct GuestController: Sendable {
                 try await libvirt("clearing crashed guest \(name)") { try await domain.destroy() }
             }
             let t0 = clock.now
-            let restored = try await restoreSaved(domain, timeout: deadline - clock.now)
-            switch restored {
-            case .restored:
+            switch try await restoreSavedState(domain, node: node, deadline: deadline) {
+            case .restored(let image):
                 how = .restored
                 context.coldBoot = false
                 restoreTime = clock.now - t0
+                restoredImage = image
             case .failed(let why):
                 how = .booted
                 restoreFailure = why
+                recordComingUp(domain, node: node, how: "booted")
             case .noImage:
-                try await libvirt("starting \(name)") { try await domain.start(timeout: deadline - clock.now) }
+                // Force-boot: libvirt must never restore an image vmmanager did not choose.
+                try await libvirt("starting \(name)") {
+                    try await domain.start(flags: .forceBoot, timeout: max(.seconds(1), deadline - clock.now))
+                }
+                recordComingUp(domain, node: node, how: "booted")
                 how = .booted
             }
         }
         let readyAfter = try await BootWait.waitUntilReady(domain, probe: probe, timeout: max(.zero, deadline - clock.now),
                                                            context: context)
+        // A restored or resumed guest's clock stands where it stopped; set it (libvirt-guests' SYNC_TIME).
+        let skew = how == .booted ? nil : await synchroniseClock(domain, deadline: deadline)
         let newState = (try? await domain.state())?.description
-        var t = Transition(kind: "up", guest: name, uuid: domain.uuid, reason: "start: \(how.rawValue)",
+        var reason = "start: \(how.rawValue)"
+        if let image = restoredImage {
+            reason += image.isManagedSave ? " (libvirt's managed-save image" : " (\(image.path)"
+            if let p = image.provenance { reason += ", saved on \(p.node) \(Int(image.age().rounded())) s before" }
+            reason += ")"
+        }
+        if let skew { reason += "; guest clock corrected by \(String(format3: skew)) s" }
+        var t = Transition(kind: "up", guest: name, uuid: domain.uuid, reason: reason,
                            previousState: state.description, newState: newState, configPath: settings.configPath)
-        if how == .restored { t.kind = "resumed-from-saved" }
+        if how == .restored { t.kind = TransitionEvent.Kind.resumedFromSaved.rawValue }
         if let restoreFailure {
-            t.kind = "restore-failed-cold-booted"
+            t.kind = TransitionEvent.Kind.restoreFailedColdBooted.rawValue
             t.reason = restoreFailure
         }
+        if let image = restoredImage {
+            t.details["image"] = image.path
+            if let p = image.provenance {
+                t.details["saved_on"] = p.node
+                t.details["saved_at"] = MailMessage.iso8601(p.savedAt)
+            }
+        }
+        if let skew { t.details["clock_corrected_seconds"] = String(format3: skew) }
         t.restoreDuration = restoreTime
         t.bootWaitDuration = readyAfter
         if probe == .guestAgent {
@@ -177,67 +204,7 @@ public struct GuestController: Sendable {
         logger.info("guest up", metadata: ["domain.name": "\(name)", "how": "\(how.rawValue)",
                                            "ready_after": "\(readyAfter.formattedSeconds)"])
         return StartOutcome(how: how, readyAfter: probe == .none ? nil : readyAfter, duration: clock.now - started,
-                            restoreFailure: restoreFailure)
-    }
-
-    enum RestoreResult { case noImage, restored, failed(String) }
-
-    /// Restores a saved image (the snapshot directory's, else libvirt's managed-save image). An image that
-    /// fails to restore is kept aside in the quarantine directory, never deleted, and the guest is
-    /// cold-booted — the libvirt face of the thesis's "CPU features differ" question.
-    func restoreSaved(_ domain: Domain, timeout: Duration) async throws -> RestoreResult {
-        let name = domain.name
-        if let dir = settings.snapshotDirectory {
-            let file = "\(dir)/\(name).state"
-            guard FileManager.default.fileExists(atPath: file) else { return .noImage }
-            do {
-                try await domain.connection.restoreDomain(from: file, flags: .running, timeout: timeout)
-                // The image is now stale: restoring it again would roll the guest's disks back in time.
-                try? FileManager.default.removeItem(atPath: file)
-                return .restored
-            } catch {
-                let kept = try quarantine(file, guest: name)
-                try await libvirt("cold-booting \(name)") { try await domain.start(timeout: timeout) }
-                return .failed("restoring \(file) failed (\(error.message)); the image was kept as \(kept) and "
-                               + "the guest was cold-booted")
-            }
-        }
-        let hasImage = try await libvirt("checking \(name) for a managed-save image") {
-            try await domain.isPersistent() ? try await domain.hasManagedSaveImage() : false
-        }
-        guard hasImage else { return .noImage }
-        do {
-            try await domain.start(timeout: timeout)
-            return .restored
-        } catch {
-            // libvirt deletes the image when told to boot past it, so keep a hard link first.
-            let image = "\(settings.managedSaveDirectory)/\(name).save"
-            guard FileManager.default.fileExists(atPath: image) else {
-                throw AgentError(.failed, "restoring \(name) from its managed-save image failed (\(error.message)), "
-                                 + "and the image is not at \(image) to keep it aside; refusing to discard it. "
-                                 + "Set managed_save_dir, or run `vmctl start \(name) --force-boot` to boot anyway")
-            }
-            let kept = try quarantine(image, guest: name, link: true)
-            try await libvirt("cold-booting \(name)") { try await domain.start(flags: .forceBoot, timeout: timeout) }
-            return .failed("restoring the managed-save image failed (\(error.message)); the image was kept as "
-                           + "\(kept) and the guest was cold-booted")
-        }
-    }
-
-    /// Moves (or hard-links) a save image into the quarantine directory, stamped with the time.
-    func quarantine(_ path: String, guest: String, link: Bool = false) throws -> String {
-        let dir = settings.quarantineDirectory
-        let stamp = Int(Date().timeIntervalSince1970)
-        let target = "\(dir)/\(guest)-\(stamp).\(path.split(separator: ".").last ?? "save")"
-        do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            if link { try FileManager.default.linkItem(atPath: path, toPath: target) }
-            else { try FileManager.default.moveItem(atPath: path, toPath: target) }
-        } catch {
-            throw AgentError(.failed, "cannot keep the failed image \(path) aside in \(dir) (\(error)); refusing to "
-                             + "discard it")
-        }
-        return target
+                            restoreFailure: restoreFailure, clockCorrection: skew)
     }
 
     // MARK: - Stop
@@ -273,19 +240,42 @@ public struct GuestController: Sendable {
         if settings.saveConfigOnStop { await saveConfig(domain) }
         var policy = StopPolicy(methods: settings.stopMethods, timeout: deadline - clock.now)
         policy.shutdownModes = settings.shutdownModes
-        policy.saveFile = settings.snapshotDirectory.map { "\($0)/\(name).state" }
+        let store = savedStateStore(for: name)
+        if store.kind == .directory && settings.stopMethods.contains(.save) {
+            // The image is written under a temporary name and committed with its provenance once complete:
+            // a node that dies mid-save leaves the previous state intact.
+            try? DurableFile.createDirectory(store.directory)
+            policy.saveFile = store.temporaryImagePath()
+        }
+        let definition = (try? await domain.xml(.inactive)).flatMap { try? DomainDefinition(xml: $0) }
         do {
             let outcome = try await host.stop(domain, policy: policy)
-            if outcome.method != nil {
-                var t = Transition(kind: outcome.escalated ? "stop-escalated" : "down", guest: name, uuid: domain.uuid,
-                                   reason: "stop: \(outcome.method!)"
-                                    + (outcome.escalated ? " after " + outcome.failures.map { "\($0.method) failed: \($0.reason)" }.joined(separator: "; ") : ""),
-                                   previousState: previous, configPath: settings.configPath)
+            var saved: SavedImage?
+            var saveProblem: String?
+            if outcome.method == .save {
+                (saved, saveProblem) = await commitSave(domain, on: host, store: store, temporary: policy.saveFile,
+                                                        definition: definition)
+            } else if let temporary = policy.saveFile {
+                unlink(temporary)  // what a failed save left
+            }
+            if let method = outcome.method {
+                var reason = "stop: \(method)"
+                if let saved { reason += " to \(saved.isManagedSave ? "libvirt's managed-save image" : saved.path)" }
+                if outcome.escalated {
+                    reason += " after " + outcome.failures.map { "\($0.method) failed: \($0.reason)" }.joined(separator: "; ")
+                }
+                if let saveProblem { reason += "; " + saveProblem }
+                var kind = outcome.escalated ? "stop-escalated" : "down"
+                if saved?.isConflictCopy == true { kind = TransitionEvent.Kind.savedStateConflict.rawValue }
+                var t = Transition(kind: kind, guest: name, uuid: domain.uuid, reason: reason, previousState: previous,
+                                   configPath: settings.configPath)
                 t.newState = (try? await domain.state())?.description
+                if let saved { t.details["image"] = saved.path }
                 reporter.report(t)
             }
             return outcome
         } catch {
+
             return try await lastResort(name, because: "\(error)", deadline: deadline, started: started, failures: [],
                                         uuid: domain.uuid)
         }
@@ -419,7 +409,10 @@ public struct GuestController: Sendable {
         memory.remember(name)
         let host = try await connect(timeout: budget)
         while true {
-            if let d = try await host.guestIfDefined(name), try await d.state().kind == .running { return }
+            if let d = try await host.guestIfDefined(name), try await d.state().kind == .running {
+                recordComingUp(d, node: await nodeName(host), how: "arrived by migration")
+                return
+            }
             if clock.now >= deadline {
                 throw AgentError(.failed, "guest \(name) did not arrive running within \(budget.formattedSeconds)")
             }
@@ -463,6 +456,34 @@ struct ResourceMemory {
         write("\(directory)/definitions", "\(name).sha1", digest)
     }
 
+    /// The domain XML the agent last started the guest from (so `vmctl`, given only a name, finds the
+    /// guest's saved state where the agent keeps it).
+    func rememberedConfig(_ name: String) -> String? {
+        readFile("\(directory)/configs/\(name)")?.trimmed.nilIfEmpty
+    }
+
+    func rememberConfig(_ name: String, _ path: String) {
+        if rememberedConfig(name) != path { write("\(directory)/configs", name, path) }
+    }
+
+    /// The generation the guest came up with on this node: what its image carries when this node saves it.
+    func rememberedGeneration(_ name: String) -> UInt64? {
+        readFile("\(directory)/generations/\(name)").flatMap { UInt64($0.trimmed) }
+    }
+
+    func rememberGeneration(_ name: String, _ generation: UInt64) {
+        write("\(directory)/generations", name, "\(generation)")
+    }
+
+    /// Where this node last saved the guest, to find an image an earlier configuration left behind.
+    func savedStateDirectory(_ name: String) -> String? {
+        readFile("\(directory)/saved-state/\(name)")?.trimmed.nilIfEmpty
+    }
+
+    func rememberSavedStateDirectory(_ name: String, _ path: String) {
+        if savedStateDirectory(name) != path { write("\(directory)/saved-state", name, path) }
+    }
+
     private func write(_ dir: String, _ file: String, _ text: String) {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try? Data((text + "\n").utf8).write(to: URL(fileURLWithPath: "\(dir)/\(file)"), options: .atomic)
@@ -498,25 +519,22 @@ extension GuestController {
         if try await domain.state().isActive {
             throw VMError(.refused, "guest \(name) is running; stop it before a cold boot")
         }
-        var kept: String?
-        if try await domain.hasManagedSaveImage() {
-            let image = "\(settings.managedSaveDirectory)/\(name).save"
-            guard FileManager.default.fileExists(atPath: image) else {
-                throw AgentError(.failed, "the managed-save image of \(name) is not at \(image); refusing to let "
-                                 + "libvirt discard it (set managed_save_dir)")
-            }
-            kept = try quarantine(image, guest: name, link: true)
+        var kept: [String] = []
+        for entry in try await savedImages(of: domain) {
+            kept.append(try savedStateStore(for: name).quarantine(entry.image, into: settings.quarantineDirectory))
+            if entry.image.isManagedSave { try await domain.removeManagedSaveImage() }
         }
         try await libvirt("cold-booting \(name)") { try await domain.start(flags: .forceBoot, timeout: budget) }
+        recordComingUp(domain, node: await nodeName(host), how: "booted by an admin")
         let definition = try? DomainDefinition(xml: await domain.xml(.inactive))
         let ready = try await BootWait.waitUntilReady(domain, probe: settings.readiness.probe(for: definition),
                                                       timeout: max(.zero, deadline - clock.now))
         var t = Transition(kind: "up", guest: name, uuid: domain.uuid,
-                           reason: "cold boot by an admin" + (kept.map { "; saved image kept as \($0)" } ?? ""),
+                           reason: "cold boot by an admin" + (kept.isEmpty ? "" : "; saved image kept as " + kept.joined(separator: ", ")),
                            configPath: settings.configPath)
         t.bootWaitDuration = ready
         reporter.report(t)
         return StartOutcome(how: .booted, readyAfter: ready, duration: clock.now - (deadline - budget),
-                            restoreFailure: kept.map { "saved image kept as \($0)" })
+                            restoreFailure: kept.isEmpty ? nil : "saved image kept as " + kept.joined(separator: ", "))
     }
 }

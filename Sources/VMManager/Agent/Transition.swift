@@ -18,6 +18,8 @@ public struct Transition: Sendable {
     /// The guest's own uptime when it was read (the thesis's mails carried it): after a resume it shows
     /// that the guest did not reboot.
     public var guestUptime: Duration?
+    /// Facts for the admin (the saved image, where it was saved, the clock correction), mailed as "Details".
+    public var details: [String: String] = [:]
 
     public init(kind: String, guest: String, uuid: UUID?, reason: String, previousState: String? = nil,
                 newState: String? = nil, configPath: String? = nil) {

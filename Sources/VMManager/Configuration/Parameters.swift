@@ -66,11 +66,19 @@ public enum Parameters {
         Parameter("force_stop", .boolean, default: "false", virtualDomain: true,
                   "Always destroy on stop",
                   "Same as stop_methods=destroy (VirtualDomain's force_stop)."),
+        Parameter("saved_state", default: "auto",
+                  "Where saved state lives",
+                  "Where the stop chain's 'save' writes the guest's memory and where start looks for it. 'auto': "
+                      + "beside the domain XML ('config'), as <name>.state with its provenance record and the "
+                      + "guest's generation; on storage that moves with the guest (the thesis's DRBD volume) the "
+                      + "node that takes the guest over resumes it. An absolute directory: there (shared storage). "
+                      + "'managed': libvirt's node-local managed-save image, for a single node. 'auto' without a "
+                      + "'config' is 'managed'. An image is restored only when it is the guest's latest state; any "
+                      + "other is moved to quarantine_dir and the guest cold-boots."),
         Parameter("snapshot", virtualDomain: true,
-                  "Directory for saved state",
-                  "Save the guest to <snapshot>/<name>.state on stop and restore it from there on start, instead "
-                      + "of libvirt's managed-save image (VirtualDomain's snapshot). Put it on shared storage to "
-                      + "resume the guest on another node."),
+                  "Directory for saved state (VirtualDomain)",
+                  "VirtualDomain's name for saved_state=<directory>: save to <snapshot>/<name>.state on stop and "
+                      + "restore from there on start."),
         Parameter("save_config_on_stop", .boolean, default: "false", virtualDomain: true,
                   "Save the live definition on stop",
                   "Before stopping, write the guest's current inactive definition back to 'config' (if it "
@@ -122,11 +130,11 @@ public enum Parameters {
         Parameter("managed_save_dir", default: "/var/lib/libvirt/qemu/save",
                   "libvirt's managed-save directory",
                   "Where libvirt keeps managed-save images (qemu.conf save_image_dir); needed to keep a failed "
-                      + "image aside."),
+                      + "or stale image aside."),
         Parameter("quarantine_dir", default: "/var/lib/vmmanager/quarantine",
                   "Where failed save images are kept",
-                  "A saved image that cannot be restored is moved here (never deleted) before the guest is "
-                      + "cold-booted."),
+                  "A saved image that cannot be restored, or that is not the guest's latest state, is moved "
+                      + "here with its provenance record (never deleted) before the guest is cold-booted."),
         Parameter("state_dir", default: "/var/lib/vmmanager",
                   "vmmanager's own state",
                   "Remembers which domain each resource manages, so stop and monitor stay exact even when the "

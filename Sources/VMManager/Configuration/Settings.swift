@@ -31,7 +31,8 @@ public struct GuestSettings: Sendable {
     public let hypervisor: String
     public let stopMethods: [StopMethod]
     public let shutdownModes: ShutdownModes
-    public let snapshotDirectory: String?
+    /// Where the stop chain's saved image goes and where start looks for it.
+    public let savedState: SavedStateSetting
     public let saveConfigOnStop: Bool
     public let readiness: ReadinessSetting
     public let startTimeout: Duration
@@ -121,6 +122,20 @@ public struct GuestSettings: Sendable {
         if forceStop && snapshot != nil {
             throw reader.invalid("force_stop", "force_stop and snapshot contradict each other (destroy or save?)")
         }
+        guard var savedState = SavedStateSetting.parse(reader.string("saved_state") ?? "auto") else {
+            throw reader.invalid("saved_state", "use auto (beside the domain XML), managed (libvirt's node-local "
+                                 + "managed save) or an absolute directory")
+        }
+        if let snapshot {
+            guard snapshot.hasPrefix("/") else { throw reader.invalid("snapshot", "expected an absolute directory") }
+            if case .directory(let d) = savedState, d != snapshot {
+                throw reader.invalid("snapshot", "contradicts saved_state=\(d); set one of them")
+            }
+            if savedState == .managed {
+                throw reader.invalid("snapshot", "contradicts saved_state=managed; set one of them")
+            }
+            savedState = .directory(snapshot)
+        }
         var modes: ShutdownModes = []
         for m in try reader.list("shutdown_mode") {
             switch m {
@@ -140,7 +155,7 @@ public struct GuestSettings: Sendable {
         return GuestSettings(
             values: values, file: file, domainName: name, configPath: configPath,
             hypervisor: reader.string("hypervisor") ?? "qemu:///system",
-            stopMethods: methods, shutdownModes: modes, snapshotDirectory: snapshot,
+            stopMethods: methods, shutdownModes: modes, savedState: savedState,
             saveConfigOnStop: try reader.bool("save_config_on_stop"), readiness: readiness,
             startTimeout: .seconds(try reader.positiveInt("start_timeout")),
             stopTimeout: .seconds(try reader.positiveInt("stop_timeout")),
@@ -151,9 +166,9 @@ public struct GuestSettings: Sendable {
                 migrateURI: reader.string("migrateuri"), remoteURI: reader.string("remoteuri"),
                 downtimeMilliseconds: try reader.nonNegativeInt("migration_downtime"),
                 speedMiBPerSecond: try reader.nonNegativeInt("migration_speed")),
-            managedSaveDirectory: reader.string("managed_save_dir")!,
-            quarantineDirectory: reader.string("quarantine_dir")!,
-            stateDirectory: reader.string("state_dir")!, lockDirectory: reader.string("lock_dir")!)
+            managedSaveDirectory: try reader.directory("managed_save_dir"),
+            quarantineDirectory: try reader.directory("quarantine_dir"),
+            stateDirectory: try reader.directory("state_dir"), lockDirectory: try reader.directory("lock_dir"))
     }
 
     /// A value as text, for keys this type does not interpret (the notifier's).
@@ -217,6 +232,14 @@ private struct Reader {
     func positiveInt(_ key: String) throws(ConfigError) -> Int {
         guard let v = Int(string(key) ?? ""), v > 0 else { throw invalid(key, "expected a whole number above 0") }
         return v
+    }
+
+    /// A directory setting: empty means the table's default (an unset value must not break a stop), a
+    /// relative path is an error (it would depend on the cluster manager's working directory).
+    func directory(_ key: String) throws(ConfigError) -> String {
+        let value = string(key) ?? Parameters.named(key)?.defaultValue ?? ""
+        guard value.hasPrefix("/") else { throw invalid(key, "expected an absolute directory") }
+        return value.count > 1 && value.hasSuffix("/") ? String(value.dropLast()) : value
     }
 
     func nonNegativeInt(_ key: String) throws(ConfigError) -> Int {

@@ -7,8 +7,8 @@ public struct StartOutcome: Sendable {
         case alreadyRunning = "already running"
         /// It was paused (by an admin or an I/O error) and was resumed.
         case resumed = "resumed from pause"
-        /// It had a managed-save image and came back from it: its memory, processes and sessions survived.
-        case restored = "restored from managed save"
+        /// It came back from its saved image: its memory, processes and sessions survived.
+        case restored = "restored from saved state"
         /// It was cold-booted.
         case booted = "booted"
     }
@@ -20,12 +20,17 @@ public struct StartOutcome: Sendable {
     /// When a saved image could not be restored and the guest was cold-booted instead: why, and where the
     /// image was kept.
     public var restoreFailure: String?
+    /// After a restore or resume: how far behind the guest's clock was before it was set (seconds), when
+    /// its agent could set it.
+    public var clockCorrection: Double?
 
-    public init(how: How, readyAfter: Duration?, duration: Duration, restoreFailure: String? = nil) {
+    public init(how: How, readyAfter: Duration?, duration: Duration, restoreFailure: String? = nil,
+                clockCorrection: Double? = nil) {
         self.how = how
         self.readyAfter = readyAfter
         self.duration = duration
         self.restoreFailure = restoreFailure
+        self.clockCorrection = clockCorrection
     }
 }
 

@@ -13,7 +13,7 @@ extension TransitionEvent {
             durations: Durations(restoreSeconds: t.restoreDuration?.inSeconds,
                                  bootWaitSeconds: t.bootWaitDuration?.inSeconds,
                                  migrationDowntimeMilliseconds: t.migrationDowntimeMilliseconds),
-            source: source)
+            source: source, details: t.details)
     }
 }
 
@@ -25,6 +25,7 @@ extension Transition {
         restoreDuration = e.durations.restoreSeconds.map { .milliseconds(Int64(($0 * 1000).rounded())) }
         bootWaitDuration = e.durations.bootWaitSeconds.map { .milliseconds(Int64(($0 * 1000).rounded())) }
         migrationDowntimeMilliseconds = e.durations.migrationDowntimeMilliseconds
+        details = e.details
     }
 }
 

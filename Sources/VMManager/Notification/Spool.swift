@@ -67,13 +67,8 @@ struct Spool {
 
     /// Creates the directory (mode 0700) and its missing parents.
     func ensureDirectory() throws(SpoolError) {
-        var path = ""
-        for component in directory.split(separator: "/") {
-            path += "/" + component
-            if mkdir(path, 0o700) != 0 && errno != EEXIST {
-                let why = String(cString: strerror(errno))
-                throw SpoolError(message: "cannot create the spool directory \(path): \(why)")
-            }
+        do { try DurableFile.createDirectory(directory) } catch {
+            throw SpoolError(message: "cannot create the spool directory: \(error)")
         }
     }
 
@@ -85,36 +80,9 @@ struct Spool {
         do { data = try encoder.encode(entry) } catch {
             throw SpoolError(message: "cannot encode the event: \(error)")
         }
-        let temporary = "\(directory)/.tmp-\(UUID().uuidString.lowercased())"
-        var fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd < 0 && errno == ENOENT {
-            try ensureDirectory()
-            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        do { try DurableFile.write(data, to: "\(directory)/\(name)", mode: 0o600) } catch {
+            throw SpoolError(message: "\(error)")
         }
-        guard fd >= 0 else { throw failure("cannot create \(temporary)") }
-        let written = data.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
-        }
-        guard written, fsync(fd) == 0 else {
-            let e = failure("cannot write \(temporary)")
-            close(fd)
-            unlink(temporary)
-            throw e
-        }
-        close(fd)
-        guard rename(temporary, "\(directory)/\(name)") == 0 else {
-            let e = failure("cannot rename \(temporary) to \(name)")
-            unlink(temporary)
-            throw e
-        }
-        try syncDirectory()
     }
 
     func read(_ name: String) -> Result<SpooledEvent, SpoolError> {
@@ -161,10 +129,7 @@ struct Spool {
     }
 
     private func syncDirectory() throws(SpoolError) {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure("cannot open the spool directory") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw failure("cannot fsync the spool directory") }
+        do { try DurableFile.syncDirectory(directory) } catch { throw SpoolError(message: "\(error)") }
     }
 
     private func failure(_ what: String) -> SpoolError {

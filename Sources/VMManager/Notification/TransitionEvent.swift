@@ -39,6 +39,13 @@ public struct TransitionEvent: Codable, Sendable, Hashable, Identifiable {
         public static let resumedFromSaved: Kind = "resumed-from-saved"
         /// The saved image could not be restored; it was kept aside and the guest cold-booted.
         public static let restoreFailedColdBooted: Kind = "restore-failed-cold-booted"
+        /// A saved image was not restored because it is not the guest's latest state (saved before the guest
+        /// came up elsewhere, its disks changed since, a node-local image): it was moved to quarantine and the
+        /// guest cold-booted. The details say which image, from which node, how old, and why.
+        public static let staleImageDiscarded: Kind = "stale-image-discarded"
+        /// A stop saved the guest while another saved image already stood in its place: two nodes ran it
+        /// (split brain). Both images are kept; the next start waits for an admin's choice.
+        public static let savedStateConflict: Kind = "saved-state-conflict"
         /// The stop chain had to go further than planned (shutdown or destroy instead of save).
         public static let stopEscalated: Kind = "stop-escalated"
         /// A start failed.
