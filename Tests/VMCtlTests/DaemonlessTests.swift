@@ -11,9 +11,11 @@ struct DaemonlessTests {
     static let listKeys: Set<String> = ["identity", "managedSave", "name", "node", "persistent", "reason", "state",
                                         "uptimeSeconds", "uuid"]
     static let statusKeys: Set<String> = ["config", "guestAgent", "identity", "lastTransitions", "managedSave",
-                                          "managedSaveImage", "name", "node", "persistent", "readiness", "reason",
+                                          "name", "node", "persistent", "readiness", "reason", "savedImages", "savedState",
                                           "running", "settingsFile", "state", "uptimeSeconds", "uuid"]
     static let readinessKeys: Set<String> = ["detail", "policy", "probe", "ready", "source"]
+    static let savedImageKeys: Set<String> = ["ageSeconds", "generation", "kind", "path", "savedAt", "savedOn",
+                                              "sizeBytes", "verdict", "why"]
 
     /// alpha: shut off with a managed-save image and two disks (one missing); beta: running, same MAC as
     /// alpha; gamma: shut off, identity derived from its name.
@@ -102,7 +104,7 @@ struct DaemonlessTests {
         #expect(Set(report.keys) == Self.statusKeys)
         #expect(report["state"] as? String == "running")
         #expect(report["running"] as? Bool == true)
-        #expect(report["managedSaveImage"] is NSNull)
+        #expect((report["savedImages"] as? [Any])?.isEmpty == true)
         #expect(report["lastTransitions"] as? [Any] != nil && (report["lastTransitions"] as! [Any]).isEmpty)
         #expect(report["settingsFile"] as? String == config)
         let readiness = try #require(report["readiness"] as? [String: Any])
@@ -142,10 +144,11 @@ struct DaemonlessTests {
         #expect(report["running"] as? Bool == false)
         #expect(report["managedSave"] as? Bool == true)
         #expect(report["state"] as? String == "shut off")
-        // libvirt's test driver keeps no image file: present, but its size is unknown.
-        let image = try #require(report["managedSaveImage"] as? [String: Any])
-        #expect(Set(image.keys) == ["ageSeconds", "path", "savedAt", "sizeBytes", "sourceNode"])
-        #expect(image["sizeBytes"] is NSNull)
+        // libvirt's test driver keeps no image file: the image cannot be judged, and status says why.
+        let images = try #require(report["savedImages"] as? [[String: Any]])
+        #expect(images.count == 1 && Set(images[0].keys) == Self.savedImageKeys, "\(images)")
+        #expect(images.first?["verdict"] as? String == "unknown")
+        #expect((images.first?["why"] as? String)?.contains("managed_save_dir") == true, "\(images)")
 
         let missing = try vmctl("-c", h.uri, "status", "nosuch", "--config", config)
         #expect(missing.status == 2)

@@ -68,7 +68,7 @@ struct TestbedTests {
         try await Testbed.remove(g.domain.name, from: host.connection)
     }
 
-    @Test("status: ready now by the guest-agent policy; after a managed save, exit 7 with the image's size, age and node")
+    @Test("status: ready now by the guest-agent policy; after `vmctl save`, exit 7 with the image's place, size, age, node")
     func statusRunningThenSaved() async throws {
         let g = try await guest("status", settings: "readiness = guest-agent")
         try await bootedAndReady(g.domain)
@@ -83,23 +83,27 @@ struct TestbedTests {
         #expect(readiness["ready"] as? Bool == true, "\(readiness)")
         #expect((readiness["source"] as? String)?.hasPrefix(g.config + ":") == true)
 
-        try await g.domain.managedSave()
+        let save = try vmctl("save", g.domain.name, "--config", g.config)
+        #expect(save.status == 0, "\(save.stderr)")
         let saved = try vmctl("status", g.domain.name, "--json", "--config", g.config)
         #expect(saved.status == 7, "\(saved.stderr)")
         let after = try object(saved.stdout)
-        #expect(after["state"] as? String == "shut off" && after["reason"] as? String == "saved")
-        #expect(after["managedSave"] as? Bool == true)
-        let image = try #require(after["managedSaveImage"] as? [String: Any])
-        #expect(image["path"] as? String == "/var/lib/libvirt/qemu/save/\(g.domain.name).save")
+        #expect(after["state"] as? String == "shut off")
+        #expect(after["managedSave"] as? Bool == false, "the image lives beside the XML, not in libvirt's directory")
+        let images = try #require(after["savedImages"] as? [[String: Any]])
+        let image = try #require(images.first, "\(after)")
+        #expect(image["path"] as? String == g.xml.replacingOccurrences(of: ".xml", with: ".state"))
+        #expect(image["kind"] as? String == "saved-state")
+        #expect(image["verdict"] as? String == "current", "\(image)")
         #expect((image["sizeBytes"] as? Int ?? 0) > 1_000_000, "\(image)")
         #expect((image["ageSeconds"] as? Double ?? 99) < 60)
-        #expect(image["sourceNode"] as? String == (try testbed.value("NODE_A_NAME")))
+        #expect(image["savedOn"] as? String == (try testbed.value("NODE_A_NAME")))
         #expect(after["readiness"].flatMap { ($0 as? [String: Any])?["ready"] as? Bool } == false)
 
         let text = try vmctl("status", g.domain.name, "--config", g.config)
         #expect(text.status == 7)
-        #expect(text.stdout.contains("managed save:     yes, next start resumes it; "), "\(text.stdout)")
-        #expect(text.stdout.contains("MiB, written"))
+        #expect(text.stdout.contains("current, the next start restores it"), "\(text.stdout)")
+        #expect(text.stdout.contains("MiB"))
         try await Testbed.remove(g.domain.name, from: host.connection)
     }
 

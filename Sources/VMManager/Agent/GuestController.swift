@@ -211,7 +211,9 @@ public struct GuestController: Sendable {
 
     /// Stops the guest within `budget` by the stop chain. Success when it is not running afterwards;
     /// already stopped (or never started here) is success.
-    public func stop(budget: Duration) async throws -> StopOutcome {
+    /// - Parameter lastResort: kill the QEMU process when every method failed (the cluster's stop must
+    ///   end with the guest stopped); `vmctl save` passes false and reports the failure instead.
+    public func stop(budget: Duration, lastResort allowKill: Bool = true) async throws -> StopOutcome {
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = started + budget
@@ -275,7 +277,7 @@ public struct GuestController: Sendable {
             }
             return outcome
         } catch {
-
+            if !allowKill { throw error }
             return try await lastResort(name, because: "\(error)", deadline: deadline, started: started, failures: [],
                                         uuid: domain.uuid)
         }

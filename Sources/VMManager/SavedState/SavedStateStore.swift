@@ -65,6 +65,11 @@ public struct SavedStateStore: Sendable, Hashable {
 
     public var generationPath: String { "\(directory)/\(guest).generation" }
 
+    /// Where the saved state is, in words.
+    public var location: String {
+        kind == .directory ? directory : "libvirt's managed save (\(managedSaveDirectory), node-local)"
+    }
+
     func provenancePath(of image: String) -> String {
         kind == .directory ? image + ".json" : "\(directory)/\(guest).save.json"
     }

@@ -184,37 +184,42 @@ struct Resume: AsyncParsableCommand {
 
 struct Save: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Save a running guest's memory to disk and stop it; `restore` (or `start`) resumes it.",
+        abstract: "Save a running guest's memory to disk and stop it; `start` (or `restore`) resumes it.",
         discussion: """
-            Without --file, uses libvirt's managed-save image (persistent guests). With --file, writes the image to that path, e.g. on shared storage so another host can restore it.
+            Without --file, saves exactly as the agent's stop chain does: to the guest's saved state (by default beside its domain XML, so the node that takes the guest over can resume it; saved_state=managed: libvirt's managed-save image), with the provenance record that lets the next start tell a current image from a stale one. A guest that cannot be saved keeps running (exit 1). With --file, writes a bare image to that path, outside vmmanager's bookkeeping: `vmctl restore --file` brings it back.
 
             Examples:
               vmctl save web1
-              vmctl save web1 --file /shared/saves/web1.save
+              vmctl save web1 --file /srv/backup/web1.save
             """)
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var agent: AgentSettingsOptions
     @Argument(help: "Guest name or UUID.") var guest: String
-    @Option(help: "Write the image to this file instead of the managed-save location.") var file: String?
+    @Option(help: "Write a bare image to this file instead of the guest's saved state.") var file: String?
     @Option(help: "Seconds the save may take.") var timeout: Double = 120
 
     func run() async throws {
         try await guarded {
             let name = try await resolveName(guest, connection)
-            try await withGuestLock(name, agent, connection, purpose: "save") { d in
-                let clock = ContinuousClock()
-                let started = clock.now
-                guard try await d.state().isActive else {
-                    throw VMError(.refused, "guest \(name) is not running; there is nothing to save")
-                }
-                if let file {
+            if let file {
+                try await withGuestLock(name, agent, connection, purpose: "save") { d in
+                    let clock = ContinuousClock()
+                    let started = clock.now
+                    guard try await d.state().isActive else {
+                        throw VMError(.refused, "guest \(name) is not running; there is nothing to save")
+                    }
                     try await d.save(to: file, flags: .running, timeout: seconds(timeout))
-                } else {
-                    try await d.managedSave(flags: .running, timeout: seconds(timeout))
+                    say("\(name): saved to \(file) [\((clock.now - started).formattedSeconds)]")
                 }
-                say("\(name): saved\(file.map { " to \($0)" } ?? "") [\((clock.now - started).formattedSeconds)]")
+                return
             }
+            let controller = try agent.controller(for: name, connection: connection, overrides: ["stop_methods": "save"])
+            let outcome = try await controller.stop(budget: seconds(timeout), lastResort: false)
+            guard outcome.method != nil else {
+                throw VMError(.refused, "guest \(name) is not running; there is nothing to save")
+            }
+            say("\(name): saved to \(controller.savedStateStore(for: name).location) [\(outcome.duration.formattedSeconds)]")
         }
     }
 }
@@ -223,7 +228,7 @@ struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Resume a guest from its saved image.",
         discussion: """
-            Refuses (exit 5) when the guest has no managed-save image, rather than cold-booting it: use `start` for that. A failed restore keeps the image aside and cold-boots the guest, as the agent does.
+            Refuses (exit 5) when the guest has no current saved image, rather than cold-booting it: use `start` for that. A failed restore keeps the image aside and cold-boots the guest, as the agent does.
 
             Examples:
               vmctl restore web1 --wait
@@ -251,11 +256,15 @@ struct Restore: AsyncParsableCommand {
             }
             let name = try await resolveName(guest!, connection)
             let host = try await connection.connect()
-            guard try await host.guest(name).hasManagedSaveImage() else {
-                throw VMError(.refused, "guest \(name) has no managed-save image; `vmctl start \(name)` boots it")
-            }
             let controller = try agent.controller(for: name, connection: connection,
                                                   overrides: wait ? [:] : ["readiness": "none"])
+            let images = try await controller.savedImages(of: try await host.guest(name))
+            guard images.contains(where: { $0.verdict.isCurrent }) else {
+                throw VMError(.refused, images.isEmpty
+                              ? "guest \(name) has no saved image; `vmctl start \(name)` boots it"
+                              : "guest \(name) has no current saved image (`vmctl saved \(name)` says why); "
+                                + "`vmctl start \(name)` puts the stale ones in quarantine and boots it")
+            }
             let outcome = try await controller.start(budget: seconds(timeout))
             report(outcome, of: name)
         }

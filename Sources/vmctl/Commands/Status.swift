@@ -30,8 +30,8 @@ struct Status: AsyncParsableCommand {
         try await guarded {
             let host = try await connection.connect()
             let d = try await host.guest(guest)
-            let settings = try agent.controller(for: d.name, connection: connection).settings
-            let report = try await Self.report(for: d, on: host, settings: settings, settingsPath: agent.config)
+            let controller = try agent.controller(for: d.name, connection: connection)
+            let report = try await Self.report(for: d, on: host, controller: controller, settingsPath: agent.config)
             running = report.running
             if json {
                 try Output.json(report)
@@ -42,9 +42,10 @@ struct Status: AsyncParsableCommand {
         if !running { throw ExitCode(7) }
     }
 
-    static func report(for d: Domain, on host: Hypervisor, settings: GuestSettings, settingsPath: String) async throws
-        -> Report
+    static func report(for d: Domain, on host: Hypervisor, controller: GuestController, settingsPath: String)
+        async throws -> Report
     {
+        let settings = controller.settings
         let state = try await d.state()
         let persistent = try await d.isPersistent()
         let hasImage = persistent ? try await d.hasManagedSaveImage() : false
@@ -73,14 +74,10 @@ struct Status: AsyncParsableCommand {
             policy: settings.readiness.description, probe: probe.description,
             source: settings.values["readiness"]?.source.description ?? "default", ready: ready, detail: detail)
 
-        // The image file: libvirt knows it exists; the file says how big and how old. It was written here:
-        // libvirt's managed-save images are local to the node that saved the guest.
-        var image: Report.Image?
-        if hasImage {
-            let file = ManagedSaveImageFile.inspect(guest: d.name, directory: settings.managedSaveDirectory)
-            image = .init(path: file?.path, sizeBytes: file?.sizeBytes, savedAt: file?.modified,
-                          ageSeconds: file.map { ($0.age() * 10).rounded() / 10 }, sourceNode: node,
-                          note: file == nil ? "not found in managed_save_dir \(settings.managedSaveDirectory)" : nil)
+        // Every saved image this node can see, judged by the rule the next start applies.
+        let images: [SavedImageReport]
+        do { images = try await controller.savedImages(of: d).map(SavedImageReport.init) } catch {
+            images = [SavedImageReport(error: "\(error)")]
         }
 
         let transitions = TransitionHistory.recent(guest: d.name, settings: settings, limit: 5).map {
@@ -92,7 +89,8 @@ struct Status: AsyncParsableCommand {
             running: state.isActive, persistent: persistent,
             uptimeSeconds: uptime.map { ($0.inSeconds * 10).rounded() / 10 }, guestAgent: agent,
             identity: definition.map { IdentityPinning($0).rawValue } ?? "unknown", readiness: readiness,
-            managedSave: hasImage, managedSaveImage: image, config: settings.configPath,
+            managedSave: hasImage, savedState: controller.savedStateStore(for: d.name).location,
+            savedImages: images, config: settings.configPath,
             settingsFile: settingsPath, node: node, lastTransitions: transitions)
         report.kind = state.kind
         report.settingsFileExists = FileManager.default.fileExists(atPath: settingsPath)
@@ -116,24 +114,6 @@ struct Status: AsyncParsableCommand {
                 try c.encode(source, forKey: "source")
                 try c.encode(ready, forKey: "ready")
                 try c.encode(detail, forKey: "detail")
-            }
-        }
-
-        struct Image: Encodable {
-            let path: String?
-            let sizeBytes: UInt64?
-            let savedAt: Date?
-            let ageSeconds: Double?
-            let sourceNode: String
-            let note: String?
-
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: Key.self)
-                try c.encode(path, forKey: "path")
-                try c.encode(sizeBytes, forKey: "sizeBytes")
-                try c.encode(savedAt, forKey: "savedAt")
-                try c.encode(ageSeconds, forKey: "ageSeconds")
-                try c.encode(sourceNode, forKey: "sourceNode")
             }
         }
 
@@ -165,7 +145,8 @@ struct Status: AsyncParsableCommand {
         let identity: String
         let readiness: Readiness
         let managedSave: Bool
-        let managedSaveImage: Image?
+        let savedState: String
+        let savedImages: [SavedImageReport]
         let config: String?
         let settingsFile: String
         let node: String
@@ -186,7 +167,8 @@ struct Status: AsyncParsableCommand {
             try c.encode(identity, forKey: "identity")
             try c.encode(readiness, forKey: "readiness")
             try c.encode(managedSave, forKey: "managedSave")
-            try c.encode(managedSaveImage, forKey: "managedSaveImage")
+            try c.encode(savedState, forKey: "savedState")
+            try c.encode(savedImages, forKey: "savedImages")
             try c.encode(config, forKey: "config")
             try c.encode(settingsFile, forKey: "settingsFile")
             try c.encode(node, forKey: "node")
@@ -209,16 +191,10 @@ struct Status: AsyncParsableCommand {
             let policy = readiness.policy == readiness.probe ? readiness.policy
                 : "\(readiness.policy) → \(readiness.probe)"
             lines.append(("readiness", "\(policy) (\(readiness.source)); \(ready)"))
-            if let image = managedSaveImage {
-                var text = "yes, next start resumes it"
-                if let size = image.sizeBytes, let age = image.ageSeconds {
-                    text += "; \(formatBytes(size)), written \(formatAge(age)) ago on \(image.sourceNode)"
-                }
-                if let path = image.path { text += "; \(path)" }
-                if let note = image.note { text += " (\(note))" }
-                lines.append(("managed save", text))
-            } else {
-                lines.append(("managed save", "no"))
+            lines.append(("saved state", savedState))
+            if savedImages.isEmpty { lines.append(("saved image", "none: the next start boots the guest")) }
+            for (i, image) in savedImages.enumerated() {
+                lines.append((i == 0 ? "saved image" : "", image.text))
             }
             lines.append(("identity", identity))
             lines.append(("persistent", persistent ? "yes" : "no (transient)"))
