@@ -173,13 +173,13 @@ _vmctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|status|define|undefine|start|stop|suspend|resume|save|restore|wait-boot|migrate|events|check|notify|watch|alert|help)
+    list|status|define|undefine|start|stop|suspend|resume|save|restore|saved|wait-boot|migrate|events|check|notify|watch|alert|help)
         # Offer subcommand argument completions
         "_vmctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list status define undefine start stop suspend resume save restore wait-boot migrate events check notify watch alert help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list status define undefine start stop suspend resume save restore saved wait-boot migrate events check notify watch alert help' -- "${cur}"))
         ;;
     esac
 }
@@ -188,7 +188,7 @@ _vmctl_list() {
     repeating_flags=()
     non_repeating_flags=(--verbose -v --all --json -h --help)
     repeating_options=()
-    non_repeating_options=(-c --connect --call-timeout)
+    non_repeating_options=(-c --connect --call-timeout --config)
     __vmctl_offer_flags_options 0
 
     # Offer option value completions
@@ -197,6 +197,9 @@ _vmctl_list() {
         return
         ;;
     '--call-timeout')
+        return
+        ;;
+    '--config')
         return
         ;;
     esac
@@ -424,6 +427,33 @@ _vmctl_restore() {
         return
         ;;
     '--file')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_vmctl_saved() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --discard --json -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --call-timeout --config --keep --timeout)
+    __vmctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--call-timeout')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    '--keep')
         return
         ;;
     '--timeout')

@@ -17,21 +17,32 @@ struct HeartbeatMode {
 
     func run() async -> Int32 {
         var logger = Agent.logger(environment)
-        logger[metadataKey: "guest"] = "\(guest)"
+        logger[metadataKey: "guest"] = "\(ConfigError.excerpt(guest))"
         var parameters: [String: String] = [:]
         for a in assignments {
             guard let eq = a.firstIndex(of: "="), eq != a.startIndex else {
-                writeStandardError("vmmanager: argument '\(a)' is not key=value (haresources: vmmanager::\(guest)::key=value)\n")
+                writeStandardError("vmmanager: argument '\(ConfigError.excerpt(a))' is not key=value (haresources: "
+                                   + "vmmanager::\(ConfigError.excerpt(guest))::key=value)\n")
                 return action == "status" ? printStatus(false) : 2
             }
             parameters[String(a[..<eq])] = String(a[a.index(after: eq)...])
         }
-        let settings: GuestSettings
+        var settings: GuestSettings
         do {
             settings = try GuestSettings.resolve(parameters: parameters, guest: guest)
         } catch {
-            writeStandardError("vmmanager: \(error)\n")
-            return action == "status" ? printStatus(false) : 1
+            // A failed stop reboots the node, and a status that says "stopped" for a running guest lets it
+            // run twice: both go on with every setting that can still be read.
+            guard action != "start", let lenient = try? GuestSettings.resolve(parameters: parameters, guest: guest,
+                                                                                 lenient: true)
+            else {
+                writeStandardError("vmmanager: \(error)\n")
+                return action == "status" ? printStatus(false) : 1
+            }
+            for problem in lenient.problems {
+                writeStandardError("vmmanager: configuration error, \(action) goes on with the default: \(problem)\n")
+            }
+            settings = lenient
         }
         // heartbeat v1 names resources by their haresources argument: remember the domain under it.
         let controller = GuestController(settings: settings, reporter: NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: logger), logger: logger), logger: logger,
@@ -51,10 +62,14 @@ struct HeartbeatMode {
                 case .failed(let why):
                     writeStandardError("vmmanager: \(why)\n")
                     return printStatus(false)
+                case .misconfigured(let why):
+                    // The resource's guest still runs: heartbeat must see it held, or it starts it elsewhere.
+                    writeStandardError("vmmanager: \(why)\n")
+                    return printStatus(true)
                 }
             }
         } catch {
-            writeStandardError("vmmanager: \(action) \(guest) failed: \(error)\n")
+            writeStandardError("vmmanager: \(action) \(ConfigError.excerpt(guest)) failed: \(error)\n")
             return 1
         }
     }

@@ -45,13 +45,15 @@ struct OCFMode {
             // A broken configuration must not make stop or monitor lie (VirtualDomain answers "stopped", and
             // the guest ends up running twice; or its stop fails and the node is fenced). They go on with the
             // agent's own parameters and defaults, which still name the guest or find it remembered.
+            // They go on with every setting that can still be read (the lock, the state directory, [notify]),
+            // and only the broken ones fall back to their defaults.
             guard ["stop", "monitor", "status"].contains(action),
-                  let fallback = try? GuestSettings.resolve(
-                      parameters: parameters.filter { ["domain", "config", "vm_dir", "hypervisor", "state_dir",
-                                                       "lock_dir"].contains($0.key) },
-                      parameterPrefix: "OCF_RESKEY_", ignoringConfigFile: true)
+                  let fallback = try? GuestSettings.resolve(parameters: parameters, parameterPrefix: "OCF_RESKEY_",
+                                                            lenient: true)
             else { return fail(Agent.code(for: error), "\(error)") }
-            logger.error("configuration error; \(action) goes on with defaults: \(error)")
+            for problem in fallback.problems {
+                logger.error("configuration error; \(action) goes on with the default: \(problem)")
+            }
             settings = fallback
         }
         let controller = GuestController(settings: settings, reporter: NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: logger), logger: logger), logger: logger,
@@ -76,6 +78,7 @@ struct OCFMode {
                 case .running: return OCF.success.rawValue
                 case .notRunning: return OCF.notRunning.rawValue
                 case .failed(let why): return fail(.errGeneric, why)
+                case .misconfigured(let why): return fail(.errConfigured, why)
                 }
             case "migrate_to":
                 guard let target = environment["OCF_RESKEY_CRM_meta_migrate_target"] else {

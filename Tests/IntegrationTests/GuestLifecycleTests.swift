@@ -26,7 +26,13 @@ struct GuestLifecycleTests {
         try await d.pingAgent()
         // The guest's own console confirms it booted: the agent did not answer by accident.
         let console = try testbed.value("CONSOLE_DIR") + "/\(d.name).log"
-        let log = try String(contentsOfFile: console, encoding: .utf8)
+        // The guest prints the marker right after it starts its agent: allow the console a moment to catch up.
+        var log = ""
+        for _ in 0..<20 {
+            log = try String(contentsOfFile: console, encoding: .utf8)
+            if log.contains(try testbed.value("READY_MARKER")) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         #expect(log.contains(try testbed.value("READY_MARKER")))
         // start is idempotent.
         #expect(try await host.start(d, readiness: .guestAgent, timeout: .seconds(30)).how == .alreadyRunning)

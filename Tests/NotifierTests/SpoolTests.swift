@@ -66,8 +66,10 @@ struct SpoolTests {
             // As after a real action: the next one comes once this flush has given up on the dead targets.
             #expect(await eventually(timeout: 10) { kill(pid, 0) != 0 })
         }
-        #expect(records.max()! < .milliseconds(50), "record() took up to \(records.max()!)")
-        #expect(spawns.max()! < .milliseconds(50), "spawning the flush took up to \(spawns.max()!)")
+        // Bounds far below any network timeout (a record or spawn that waited on the dead targets would take
+        // seconds), with room for two fsyncs on a busy disk; the figures themselves are in `make bench`.
+        #expect(records.max()! < .milliseconds(300), "record() took up to \(records.max()!)")
+        #expect(spawns.max()! < .milliseconds(300), "spawning the flush took up to \(spawns.max()!)")
         #expect(notifier.pending().count >= 1)
     }
 

@@ -220,7 +220,57 @@ public struct ConfigurationCheck: Sendable {
             out += disks(of: effective, guest: name)
             out += readinessNeeds(of: effective, settings: settings, guest: name)
         }
+        out += await savedState(of: name, settings: settings, definition: fromFile ?? defined, host: host)
         return out
+    }
+
+    /// Where the guest's saved state lives and what the next start would do with each image.
+    private func savedState(of name: String, settings: GuestSettings, definition: DomainDefinition?,
+                            host: Hypervisor?) async -> [CheckFinding] {
+        var out: [CheckFinding] = []
+        func add(_ level: CheckFinding.Level, _ message: String) { out.append(CheckFinding(level, name, message)) }
+        let controller = GuestController(settings: settings, reporter: CollectingReporter(), logger: Notifier.silent)
+        let store = controller.savedStateStore(for: name)
+        if store.kind == .directory {
+            add(.ok, "saved state in \(store.directory)")
+            // The directory must move with the guest: on a node-local one, a takeover cannot resume the guest
+            // and only the disk check can catch an image older than a boot elsewhere.
+            let firstDisk = GuestController.diskStamps(definition).first?.path
+            if let firstDisk, let a = Self.device(of: store.directory), let b = Self.device(of: firstDisk), a != b {
+                add(.warning, "saved state in \(store.directory) is on another filesystem than its disk \(firstDisk); "
+                    + "put it on the storage that moves with the guest (saved_state=DIR), or a takeover cold-boots it")
+            }
+        } else {
+            add(.ok, "saved state: \(store.location); a takeover cold-boots this guest")
+        }
+        guard let host, let domain = try? await host.guestIfDefined(name) else { return out }
+        let images: [(image: SavedImage, verdict: SavedImageVerdict)]
+        do { images = try await controller.savedImages(of: domain) } catch {
+            add(.failure, "saved images cannot be judged: \(error)")
+            return out
+        }
+        let ours = images.filter { !$0.image.isManagedSave || store.kind == .managed }
+        if ours.count > 1 {
+            add(.failure, "\(ours.count) saved images (two nodes ran it: split brain); start refuses until an admin "
+                + "chooses: `vmctl saved \(name)`, then `--keep PATH` or `--discard`")
+        }
+        for entry in images {
+            switch entry.verdict {
+            case .current:
+                add(.ok, "saved image \(entry.image.summary): current, the next start restores it")
+            case .stale(let why) where ours.count <= 1 || entry.image.isManagedSave:
+                add(.warning, "saved image \(entry.image.summary) is stale: \(why); the next start moves it to "
+                    + "\(settings.quarantineDirectory) and boots the guest")
+            case .stale:
+                break
+            }
+        }
+        return out
+    }
+
+    static func device(of path: String) -> UInt64? {
+        var st = stat()
+        return stat(path, &st) == 0 ? UInt64(st.st_dev) : nil
     }
 
     private func compare(name: String, expected: DomainDefinition, uuid: UUID, peer: String,

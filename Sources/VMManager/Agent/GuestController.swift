@@ -66,6 +66,10 @@ public struct GuestController: Sendable {
         guard let name = definition?.name ?? domainName else {
             throw AgentError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
         }
+        if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), budget / 4)) {
+            throw AgentError(.misconfigured, "this resource started guest '\(started)', which still runs, but its XML "
+                             + "now names '\(name)'; stop the resource before pointing it at another guest")
+        }
         let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: deadline - clock.now, purpose: "start")
         defer { lock.release() }
@@ -122,7 +126,15 @@ public struct GuestController: Sendable {
         let started = clock.now
         let name = domain.name
         let node = await nodeName(host)
-        let state = try await libvirt("reading the state of \(name)") { try await domain.state() }
+        var state = try await libvirt("reading the state of \(name)") { try await domain.state() }
+        // A pause that is a step of some libvirt job (its own start, a save, a migration) ends by itself:
+        // wait for it instead of resuming a guest that libvirt is still bringing up.
+        while state.kind == .paused, Self.transientPauses.contains(state.reasonName), clock.now < deadline {
+            logger.info("waiting for a libvirt job to end", metadata: ["domain.name": "\(name)",
+                                                                       "state": "\(state.description)"])
+            try await Task.sleep(for: .milliseconds(200))
+            state = try await libvirt("reading the state of \(name)") { try await domain.state() }
+        }
         let serialLog = definition?.serials.first(where: { $0.type == "file" })?.sourcePath
         var context = BootContext(coldBoot: true, serialLog: serialLog,
                                   serialOffset: serialLog.map(SerialFollower.size(of:)) ?? 0)
@@ -132,8 +144,29 @@ public struct GuestController: Sendable {
         var restoredImage: SavedImage?
         switch state.kind {
         case .running, .blocked, .shuttingDown:
+            // Started outside the agent, or by a start that was killed mid-boot: it must be ready like any
+            // other start's guest before start may say so.
+            let ours = memory.rememberedGeneration(name) != nil && memory.rememberedGeneration(name)
+                == savedStateStore(for: name).generation()?.generation
             recordComingUp(domain, node: node, how: "found running")
-            return StartOutcome(how: .alreadyRunning, readyAfter: nil, duration: clock.now - started)
+            let ready = try await BootWait.waitUntilReady(domain, probe: probe, timeout: max(.zero, deadline - clock.now),
+                                                          context: BootContext(coldBoot: false))
+            memory.rememberFailure(name, nil)
+            if !ours {
+                var t = Transition(kind: "up", guest: name, uuid: domain.uuid,
+                                   reason: "start: already running (started outside the agent), and ready",
+                                   previousState: state.description, newState: state.description,
+                                   configPath: settings.configPath)
+                t.bootWaitDuration = ready
+                reporter.report(t)
+            }
+            return StartOutcome(how: .alreadyRunning, readyAfter: probe == .none ? nil : ready,
+                                duration: clock.now - started)
+        case .paused where Self.failedPauses.contains(state.reasonName):
+            throw AgentError(.failed, "guest \(name) is \(state); resuming it would not help. Fix the cause (its "
+                             + "storage, its kernel) and start it again, or stop it for a fresh boot")
+        case .paused where Self.transientPauses.contains(state.reasonName):
+            throw AgentError(.failed, "guest \(name) is still \(state) after the start's budget")
         case .paused:
             try await libvirt("resuming \(name)") { try await domain.resume() }
             recordComingUp(domain, node: node, how: "resumed")
@@ -168,6 +201,7 @@ public struct GuestController: Sendable {
         }
         let readyAfter = try await BootWait.waitUntilReady(domain, probe: probe, timeout: max(.zero, deadline - clock.now),
                                                            context: context)
+        memory.rememberFailure(name, nil)
         // A restored or resumed guest's clock stands where it stopped; set it (libvirt-guests' SYNC_TIME).
         let skew = how == .booted ? nil : await synchroniseClock(domain, deadline: deadline)
         let newState = (try? await domain.state())?.description
@@ -207,6 +241,12 @@ public struct GuestController: Sendable {
                             restoreFailure: restoreFailure, clockCorrection: skew)
     }
 
+    /// Pauses that are a step of a libvirt job and end by themselves.
+    static let transientPauses: Set<String> = ["starting up", "migrating", "saving", "dumping", "shutting down",
+                                               "creating snapshot", "post-copy"]
+    /// Pauses that mean the guest is broken: resuming it repeats the fault.
+    static let failedPauses: Set<String> = ["ioerror", "watchdog", "crashed", "post-copy failed"]
+
     // MARK: - Stop
 
     /// Stops the guest within `budget` by the stop chain. Success when it is not running afterwards;
@@ -217,9 +257,16 @@ public struct GuestController: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = started + budget
-        guard let name = (try? definitionFromConfig())??.name ?? domainName else {
+        guard var name = (try? definitionFromConfig())??.name ?? domainName else {
             // Nothing was ever started by this resource on this node: it cannot be running here.
             return StopOutcome(method: nil, failures: [], duration: .zero)
+        }
+        if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), budget / 4)) {
+            // The resource started `started`, which still runs; its XML now names another guest. Stopping
+            // the other one would leave ours running twice: stop the one this resource means.
+            logger.error("the XML now names another guest; stopping the one this resource started",
+                         metadata: ["domain.name": "\(started)", "xml_names": "\(name)"])
+            name = started
         }
         let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: max(.seconds(1), budget / 3), purpose: "stop")
@@ -242,6 +289,13 @@ public struct GuestController: Sendable {
         if settings.saveConfigOnStop { await saveConfig(domain) }
         var policy = StopPolicy(methods: settings.stopMethods, timeout: deadline - clock.now)
         policy.shutdownModes = settings.shutdownModes
+        let knownFailure = memory.failure(name)
+        if let knownFailure, policy.methods.count > 1, policy.methods.contains(.save) {
+            // Saving a guest the monitor judged failed (hung, agent silent) preserves the fault: the next
+            // start would restore it still broken. Recovery means a fresh boot.
+            policy.methods.removeAll { $0 == .save }
+            logger.warning("not saving a failed guest", metadata: ["domain.name": "\(name)", "why": "\(knownFailure)"])
+        }
         let store = savedStateStore(for: name)
         if store.kind == .directory && settings.stopMethods.contains(.save) {
             // The image is written under a temporary name and committed with its provenance once complete:
@@ -267,6 +321,9 @@ public struct GuestController: Sendable {
                     reason += " after " + outcome.failures.map { "\($0.method) failed: \($0.reason)" }.joined(separator: "; ")
                 }
                 if let saveProblem { reason += "; " + saveProblem }
+                if let knownFailure, !policy.methods.contains(.save), settings.stopMethods.contains(.save) {
+                    reason += "; not saved: the monitor had judged it failed (\(knownFailure))"
+                }
                 var kind = outcome.escalated ? "stop-escalated" : "down"
                 if saved?.isConflictCopy == true { kind = TransitionEvent.Kind.savedStateConflict.rawValue }
                 var t = Transition(kind: kind, guest: name, uuid: domain.uuid, reason: reason, previousState: previous,
@@ -274,6 +331,8 @@ public struct GuestController: Sendable {
                 t.newState = (try? await domain.state())?.description
                 if let saved { t.details["image"] = saved.path }
                 reporter.report(t)
+                memory.forgetGeneration(name)
+                memory.rememberFailure(name, nil)
             }
             return outcome
         } catch {
@@ -323,12 +382,40 @@ public struct GuestController: Sendable {
         case running
         case notRunning
         case failed(String)
+        /// The resource's settings contradict what runs (OCF_ERR_CONFIGURED).
+        case misconfigured(String)
+    }
+
+    /// The guest this resource started here (remembered by resource instance), when it is not `name` and
+    /// still runs: a resource that started a guest keeps meaning that guest.
+    func startedGuestStillRunning(insteadOf name: String, timeout: Duration) async -> String? {
+        guard let remembered = memory.rememberedName, remembered != name,
+              let host = try? await connect(timeout: timeout, keepAlive: false),
+              let domain = try? await host.guestIfDefined(remembered),
+              (try? await domain.state().isActive) == true
+        else { return nil }
+        return remembered
     }
 
     /// The guest's health at an OCF check level: 0 = libvirt state, 10 = + guest agent answers,
     /// 20 = + the readiness probe holds. Paused by an I/O error, crashed and pmsuspended are failures.
     public func monitor(depth: Int, timeout: Duration) async -> Health {
         guard let name = (try? definitionFromConfig())??.name ?? domainName else { return .notRunning }
+        if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), timeout / 2)) {
+            return .misconfigured("this resource started guest '\(started)', which still runs, but its XML "
+                                  + "(\(settings.configPath ?? "-")) now names '\(name)'. Put the XML back, or stop the "
+                                  + "resource (its stop stops '\(started)') before changing it")
+        }
+        let health = await judge(name, depth: depth, timeout: timeout)
+        switch health {
+        case .running: memory.rememberFailure(name, nil)
+        case .failed(let why): memory.rememberFailure(name, why)
+        case .notRunning, .misconfigured: break
+        }
+        return health
+    }
+
+    private func judge(_ name: String, depth: Int, timeout: Duration) async -> Health {
         let host: Hypervisor
         let domain: Domain?
         do {
@@ -475,6 +562,21 @@ struct ResourceMemory {
 
     func rememberGeneration(_ name: String, _ generation: UInt64) {
         write("\(directory)/generations", name, "\(generation)")
+    }
+
+    func forgetGeneration(_ name: String) {
+        unlink("\(directory)/generations/\(name)")
+    }
+
+    /// What the last monitor found wrong inside the running guest (nil: healthy, or never judged). A stop
+    /// does not save a guest known to be failed: saving would preserve the fault.
+    func failure(_ name: String) -> String? {
+        readFile("\(directory)/health/\(name)")?.trimmed.nilIfEmpty
+    }
+
+    func rememberFailure(_ name: String, _ why: String?) {
+        guard failure(name) != why else { return }
+        if let why { write("\(directory)/health", name, why) } else { unlink("\(directory)/health/\(name)") }
     }
 
     /// Where this node last saved the guest, to find an image an earlier configuration left behind.

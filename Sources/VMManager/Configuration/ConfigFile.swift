@@ -53,8 +53,29 @@ public struct ConfigFile: Sendable {
         return try parse(String(decoding: data, as: UTF8.self), path: path)
     }
 
+    /// Loads what can be read of the file: bad lines are skipped and returned as problems (the fallback of
+    /// stop and monitor, which must stay exact with a broken file). nil when the file cannot be read at all.
+    public static func loadLenient(_ path: String) -> (file: ConfigFile, problems: [ConfigError])? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var problems: [ConfigError] = []
+        let file = parse(String(decoding: data, as: UTF8.self), path: path) { problems.append($0) }
+        return (file, problems)
+    }
+
     public static func parse(_ text: String, path: String) throws(ConfigError) -> ConfigFile {
+        var first: ConfigError?
+        let file = parse(text, path: path) { if first == nil { first = $0 } }
+        if let first { throw first }
+        return file
+    }
+
+    /// Parses `text`, handing each bad line to `problem` and going on without it. Never quotes a line of
+    /// the file: `conf_file` may name a file that is not ours to show (its lines would end up in the
+    /// cluster's logs and CIB).
+    static func parse(_ text: String, path: String, problem: (ConfigError) -> Void) -> ConfigFile {
         var sections = [Section(kind: "global", guest: nil, line: 0, entries: [])]
+        // A byte order mark (some editors write one) is not part of the first line.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         var seenGuests: [String: Int] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let lineNumber = index + 1
@@ -62,8 +83,9 @@ public struct ConfigFile: Sendable {
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]") else {
-                    throw ConfigError(.syntax, file: path, line: lineNumber, key: nil,
-                                      "a section header must end with ']': \(line)")
+                    problem(ConfigError(.syntax, file: path, line: lineNumber, key: nil,
+                                        "a section header must end with ']'"))
+                    continue
                 }
                 let words = line.dropFirst().dropLast().split(separator: " ", omittingEmptySubsequences: true)
                     .map(String.init)
@@ -71,32 +93,40 @@ public struct ConfigFile: Sendable {
                 case ("guest"?, 2):
                     let name = words[1]
                     if let first = seenGuests[name] {
-                        throw ConfigError(.duplicate, file: path, line: lineNumber, key: nil,
-                                          "guest \(name) has a second section (the first is on line \(first))")
+                        problem(ConfigError(.duplicate, file: path, line: lineNumber, key: nil,
+                                            "guest \(ConfigError.excerpt(name)) has a second section (the first is on "
+                                            + "line \(first))"))
+                        // Later entries belong to no section that applies, rather than to the one before.
+                        sections.append(Section(kind: "ignored", guest: nil, line: lineNumber, entries: []))
+                        continue
                     }
                     seenGuests[name] = lineNumber
                     sections.append(Section(kind: "guest", guest: name, line: lineNumber, entries: []))
                 case (let kind?, 1) where sectionKinds.contains(kind):
                     sections.append(Section(kind: kind, guest: nil, line: lineNumber, entries: []))
                 default:
-                    throw ConfigError(.syntax, file: path, line: lineNumber, key: nil,
-                                      "unknown section \(line); sections are [global], [notify] and [guest NAME]")
+                    problem(ConfigError(.syntax, file: path, line: lineNumber, key: nil,
+                                        "unknown section; sections are [global], [notify] and [guest NAME]"))
+                    sections.append(Section(kind: "ignored", guest: nil, line: lineNumber, entries: []))
                 }
                 continue
             }
             guard let eq = line.firstIndex(of: "=") else {
-                throw ConfigError(.syntax, file: path, line: lineNumber, key: nil,
-                                  "expected 'key = value', found: \(line)")
+                problem(ConfigError(.syntax, file: path, line: lineNumber, key: nil,
+                                    "expected 'key = value', a [section] or a # comment"))
+                continue
             }
             let key = line[..<eq].trimmed
             let value = line[line.index(after: eq)...].trimmed
-            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                throw ConfigError(.syntax, file: path, line: lineNumber, key: key.isEmpty ? nil : key,
-                                  "a key is letters, digits and '_' only")
+            guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                problem(ConfigError(.syntax, file: path, line: lineNumber, key: nil,
+                                    "a key is letters, digits and '_' only"))
+                continue
             }
             if let previous = sections[sections.count - 1].entries.first(where: { $0.key == key }) {
-                throw ConfigError(.duplicate, file: path, line: lineNumber, key: key,
-                                  "set twice in one section (first on line \(previous.line))")
+                problem(ConfigError(.duplicate, file: path, line: lineNumber, key: key,
+                                    "set twice in one section (first on line \(previous.line))"))
+                continue
             }
             sections[sections.count - 1].entries.append(Entry(key: key, value: value, line: lineNumber))
         }
@@ -137,6 +167,13 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     }
 
     /// `vmmanager.conf:12: readiness: unknown probe 'tpc:80' ...`
+    /// At most 64 characters of a value, with control characters shown as `?`: enough to recognise it in
+    /// an error, never a flood (a 20 MB value) nor a forged log line.
+    public static func excerpt(_ value: some StringProtocol) -> String {
+        let cleaned = value.prefix(64).map { $0.isASCII && ($0.asciiValue! < 0x20 || $0.asciiValue! == 0x7f) ? "?" : $0 }
+        return String(cleaned) + (value.count > 64 ? "…" : "")
+    }
+
     public var description: String {
         var place = file ?? "configuration"
         if let line { place += ":\(line)" }

@@ -43,6 +43,8 @@ public struct GuestSettings: Sendable {
     public let quarantineDirectory: String
     public let stateDirectory: String
     public let lockDirectory: String
+    /// With `lenient`: the wrong values that were replaced by their defaults, and the file's bad lines.
+    public private(set) var problems: [ConfigError] = []
 
     /// Keys a `[guest]` or `[global]` section may hold besides the parameters: the notifier's per-guest ones.
     public static var notifyKeys: Set<String> { NotifySettings.guestKeys }
@@ -53,11 +55,14 @@ public struct GuestSettings: Sendable {
     ///   - parameterPrefix: how to name a parameter in errors (`OCF_RESKEY_` or "" for heartbeat arguments).
     ///   - guest: the guest named on the command line (heartbeat), if any: a domain name or an XML path.
     /// - Throws: ``ConfigError`` naming the file and line, or the parameter, of a wrong value.
-    ///   - ignoringConfigFile: read no configuration file (the fallback that lets stop and monitor stay
-    ///     exact when the file is broken: a stop that fails over a typo gets the node fenced).
+    ///   - ignoringConfigFile: read no configuration file.
+    ///   - lenient: never throw for a wrong value: keep every setting that can be read and give each broken
+    ///     one its default, listing them in ``problems``. The fallback that lets stop and monitor stay exact
+    ///     with a broken file or parameter: a stop that fails over a typo gets the node fenced, and one that
+    ///     drops `lock_dir` or `[notify]` takes another lock than vmctl or reports nothing.
     public static func resolve(
         parameters: [String: String], parameterPrefix: String = "", guest: String? = nil,
-        ignoringConfigFile: Bool = false
+        ignoringConfigFile: Bool = false, lenient: Bool = false
     ) throws(ConfigError) -> GuestSettings {
         var parameters = parameters
         if let guest {
@@ -69,9 +74,16 @@ public struct GuestSettings: Sendable {
         let explicitFile = parameters["conf_file"]
         let filePath = explicitFile ?? Parameters.named("conf_file")!.defaultValue
         var file: ConfigFile?
+        var problems: [ConfigError] = []
         if !ignoringConfigFile {
             do { file = try ConfigFile.load(filePath) } catch where error.kind == .notFound && explicitFile == nil {
                 file = nil
+            } catch where lenient {
+                problems.append(error)
+                if let readable = ConfigFile.loadLenient(filePath) {
+                    file = readable.file
+                    problems += readable.problems.filter { $0.line != error.line }
+                }
             }
         }
 
@@ -81,8 +93,10 @@ public struct GuestSettings: Sendable {
         func apply(_ entries: [ConfigFile.Entry], in file: ConfigFile) throws(ConfigError) {
             for e in entries {
                 guard allowed.contains(e.key) else {
-                    throw ConfigError(.unknownKey, file: file.path, line: e.line, key: e.key,
-                                      "unknown setting; see `vmmanager meta-data` or docs/agent.md for the list")
+                    let error = ConfigError(.unknownKey, file: file.path, line: e.line, key: e.key,
+                                            "unknown setting; see `vmmanager meta-data` or docs/agent.md for the list")
+                    if lenient { problems.append(error); continue }
+                    throw error
                 }
                 values[e.key] = (e.value, .file(path: file.path, line: e.line))
             }
@@ -105,70 +119,100 @@ public struct GuestSettings: Sendable {
         }
         values["conf_file"] = (filePath, explicitFile == nil ? .defaultValue : .parameter(parameterPrefix + "conf_file"))
 
-        var reader = Reader(values: values, file: file)
+        let reader = Reader(values: values, file: file, lenient: lenient)
         let configPath = values["config"].map { absolute($0.value, in: vmDir) }
         if name == nil, let configPath, let xml = readFile(configPath) {
             name = try? DomainDefinition(xml: xml).name
         }
-        let forceStop = try reader.bool("force_stop")
-        let methods = forceStop ? [StopMethod.destroy] : try reader.list("stop_methods").map { (m) throws(ConfigError) in
-            guard let method = StopMethod(rawValue: m) else {
-                throw reader.invalid("stop_methods", "unknown method '\(m)'; use save, shutdown and destroy")
+        let forceStop = try reader.read(["force_stop"]) { () throws(ConfigError) in try reader.bool("force_stop") }
+        let methods = try reader.read(["stop_methods"]) { () throws(ConfigError) -> [StopMethod] in
+            let methods = forceStop ? [StopMethod.destroy] : try reader.list("stop_methods").map { (m) throws(ConfigError) in
+                guard let method = StopMethod(rawValue: m) else {
+                    throw reader.invalid("stop_methods", "unknown method '\(ConfigError.excerpt(m))'; use save, shutdown "
+                                         + "and destroy")
+                }
+                return method
             }
-            return method
+            if methods.isEmpty { throw reader.invalid("stop_methods", "needs at least one method") }
+            return methods
         }
-        if methods.isEmpty { throw reader.invalid("stop_methods", "needs at least one method") }
-        let snapshot = reader.string("snapshot")
-        if forceStop && snapshot != nil {
-            throw reader.invalid("force_stop", "force_stop and snapshot contradict each other (destroy or save?)")
-        }
-        guard var savedState = SavedStateSetting.parse(reader.string("saved_state") ?? "auto") else {
-            throw reader.invalid("saved_state", "use auto (beside the domain XML), managed (libvirt's node-local "
-                                 + "managed save) or an absolute directory")
-        }
-        if let snapshot {
-            guard snapshot.hasPrefix("/") else { throw reader.invalid("snapshot", "expected an absolute directory") }
-            if case .directory(let d) = savedState, d != snapshot {
-                throw reader.invalid("snapshot", "contradicts saved_state=\(d); set one of them")
+        let savedState = try reader.read(["saved_state", "snapshot"]) { () throws(ConfigError) -> SavedStateSetting in
+            let snapshot = reader.string("snapshot")
+            if forceStop && snapshot != nil {
+                throw reader.invalid("force_stop", "force_stop and snapshot contradict each other (destroy or save?)")
             }
-            if savedState == .managed {
-                throw reader.invalid("snapshot", "contradicts saved_state=managed; set one of them")
+            guard var savedState = SavedStateSetting.parse(reader.string("saved_state") ?? "auto") else {
+                throw reader.invalid("saved_state", "use auto (beside the domain XML), managed (libvirt's node-local "
+                                     + "managed save) or an absolute directory")
             }
-            savedState = .directory(snapshot)
+            if let snapshot {
+                guard snapshot.hasPrefix("/") else { throw reader.invalid("snapshot", "expected an absolute directory") }
+                if case .directory(let d) = savedState, d != snapshot {
+                    throw reader.invalid("snapshot", "contradicts saved_state=\(ConfigError.excerpt(d)); set one of them")
+                }
+                if savedState == .managed {
+                    throw reader.invalid("snapshot", "contradicts saved_state=managed; set one of them")
+                }
+                savedState = .directory(snapshot)
+            }
+            return savedState
         }
-        var modes: ShutdownModes = []
-        for m in try reader.list("shutdown_mode") {
-            switch m {
-            case "acpi": modes.insert(.acpiPowerButton)
-            case "agent": modes.insert(.guestAgent)
-            case "initctl": modes.insert(.initctl)
-            case "signal": modes.insert(.signal)
-            case "paravirt": modes.insert(.paravirt)
-            default: throw reader.invalid("shutdown_mode", "unknown mode '\(m)'; use acpi, agent, initctl, signal, paravirt")
+        let modes = try reader.read(["shutdown_mode"]) { () throws(ConfigError) -> ShutdownModes in
+            var modes: ShutdownModes = []
+            for m in reader.list("shutdown_mode") {
+                switch m {
+                case "acpi": modes.insert(.acpiPowerButton)
+                case "agent": modes.insert(.guestAgent)
+                case "initctl": modes.insert(.initctl)
+                case "signal": modes.insert(.signal)
+                case "paravirt": modes.insert(.paravirt)
+                default:
+                    throw reader.invalid("shutdown_mode", "unknown mode '\(ConfigError.excerpt(m))'; use acpi, agent, "
+                                         + "initctl, signal, paravirt")
+                }
+            }
+            return modes
+        }
+        let readiness = try reader.read(["readiness"]) { () throws(ConfigError) -> ReadinessSetting in
+            do { return try ReadinessSetting.parse(reader.string("readiness") ?? "auto") } catch {
+                throw reader.invalid("readiness", (error as? ReadinessSetting.ParseError)?.message ?? "\(error)")
             }
         }
-        let readinessText = reader.string("readiness") ?? "auto"
-        let readiness: ReadinessSetting
-        do { readiness = try ReadinessSetting.parse(readinessText) } catch {
-            throw reader.invalid("readiness", error.message)
-        }
-        return GuestSettings(
+        var settings = GuestSettings(
             values: values, file: file, domainName: name, configPath: configPath,
             hypervisor: reader.string("hypervisor") ?? "qemu:///system",
             stopMethods: methods, shutdownModes: modes, savedState: savedState,
-            saveConfigOnStop: try reader.bool("save_config_on_stop"), readiness: readiness,
-            startTimeout: .seconds(try reader.positiveInt("start_timeout")),
-            stopTimeout: .seconds(try reader.positiveInt("stop_timeout")),
-            peers: try reader.list("peers"),
+            saveConfigOnStop: try reader.read(["save_config_on_stop"]) { () throws(ConfigError) in
+                try reader.bool("save_config_on_stop")
+            },
+            readiness: readiness,
+            startTimeout: .seconds(try reader.read(["start_timeout"]) { () throws(ConfigError) in
+                try reader.positiveInt("start_timeout")
+            }),
+            stopTimeout: .seconds(try reader.read(["stop_timeout"]) { () throws(ConfigError) in
+                try reader.positiveInt("stop_timeout")
+            }),
+            peers: reader.list("peers"),
             migration: MigrationSettings(
                 transport: reader.string("migration_transport"), user: reader.string("migration_user"),
                 networkSuffix: reader.string("migration_network_suffix"),
                 migrateURI: reader.string("migrateuri"), remoteURI: reader.string("remoteuri"),
-                downtimeMilliseconds: try reader.nonNegativeInt("migration_downtime"),
-                speedMiBPerSecond: try reader.nonNegativeInt("migration_speed")),
-            managedSaveDirectory: try reader.directory("managed_save_dir"),
-            quarantineDirectory: try reader.directory("quarantine_dir"),
-            stateDirectory: try reader.directory("state_dir"), lockDirectory: try reader.directory("lock_dir"))
+                downtimeMilliseconds: try reader.read(["migration_downtime"]) { () throws(ConfigError) in
+                    try reader.nonNegativeInt("migration_downtime")
+                },
+                speedMiBPerSecond: try reader.read(["migration_speed"]) { () throws(ConfigError) in
+                    try reader.nonNegativeInt("migration_speed")
+                }),
+            managedSaveDirectory: try reader.read(["managed_save_dir"]) { () throws(ConfigError) in
+                try reader.directory("managed_save_dir")
+            },
+            quarantineDirectory: try reader.read(["quarantine_dir"]) { () throws(ConfigError) in
+                try reader.directory("quarantine_dir")
+            },
+            stateDirectory: try reader.read(["state_dir"]) { () throws(ConfigError) in try reader.directory("state_dir") },
+            lockDirectory: try reader.read(["lock_dir"]) { () throws(ConfigError) in try reader.directory("lock_dir") })
+        settings.problems = problems + reader.problems
+        return settings
     }
 
     /// A value as text, for keys this type does not interpret (the notifier's).
@@ -208,9 +252,32 @@ public struct MigrationSettings: Sendable, Hashable {
 }
 
 /// Reads typed values out of the resolved table, with errors that name where a value came from.
-private struct Reader {
-    let values: [String: (value: String, source: GuestSettings.Source)]
+/// A class: ``read(_:_:)`` replaces a wrong value by its default in place, leniently.
+private final class Reader {
+    var values: [String: (value: String, source: GuestSettings.Source)]
     let file: ConfigFile?
+    let lenient: Bool
+    var problems: [ConfigError] = []
+
+    init(values: [String: (value: String, source: GuestSettings.Source)], file: ConfigFile?, lenient: Bool) {
+        self.values = values
+        self.file = file
+        self.lenient = lenient
+    }
+
+    /// Reads with `body`. Leniently, a wrong value is recorded in ``problems`` and `keys` are read again
+    /// with their defaults.
+    func read<T>(_ keys: [String], _ body: () throws(ConfigError) -> T) throws(ConfigError) -> T {
+        do { return try body() } catch {
+            guard lenient else { throw error }
+            problems.append(error)
+            for key in keys {
+                let fallback = Parameters.named(key)?.defaultValue ?? ""
+                values[key] = fallback.isEmpty ? nil : (fallback, .defaultValue)
+            }
+            return try body()
+        }
+    }
 
     func string(_ key: String) -> String? {
         guard let v = values[key]?.value, !v.isEmpty else { return nil }
@@ -249,7 +316,7 @@ private struct Reader {
     }
 
     func invalid(_ key: String, _ why: String) -> ConfigError {
-        let shown = values[key]?.value ?? ""
+        let shown = ConfigError.excerpt(values[key]?.value ?? "")
         switch values[key]?.source {
         case .file(let path, let line)?:
             return ConfigError(.invalidValue, file: path, line: line, key: key, "'\(shown)': \(why)")
