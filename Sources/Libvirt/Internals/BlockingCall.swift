@@ -19,6 +19,14 @@ enum BlockingCall {
         _ operation: String, target: String?, timeout: Duration,
         _ body: @escaping @Sendable () throws(LibvirtError) -> T
     ) async throws(LibvirtError) -> T {
+        var timeout = timeout
+        if let left = OperationDeadline.remaining {
+            guard left > .zero else {
+                throw LibvirtError(code: .timedOut, message: "the operation's time ran out before this call",
+                                   operation: operation, target: target)
+            }
+            timeout = min(timeout, left)
+        }
         let result: Result<T, LibvirtError> = await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
             spawnThread {

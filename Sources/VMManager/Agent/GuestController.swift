@@ -60,11 +60,20 @@ public struct GuestController: Sendable {
     /// Brings the guest up and ready within `budget`: define or redefine from its XML, refuse if it runs
     /// on a peer, resume / restore / boot, then wait for readiness.
     public func start(budget: Duration) async throws -> StartOutcome {
+        // Every libvirt call inside has the time truly left in the operation as its deadline.
+        try await OperationDeadline.within(budget) { try await bringUpGuest(budget: budget) }
+    }
+
+    private func bringUpGuest(budget: Duration) async throws -> StartOutcome {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
         let definition = try definitionFromConfig()
         guard let name = definition?.name ?? domainName else {
             throw AgentError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
+        }
+        guard Self.canBeADomainName(name) else {
+            throw AgentError(.misconfigured, "'\(ConfigError.excerpt(name))' cannot be a libvirt domain name (at most "
+                             + "200 bytes, no '/' and no line breaks)")
         }
         if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), budget / 4)) {
             throw AgentError(.misconfigured, "this resource started guest '\(started)', which still runs, but its XML "
@@ -78,6 +87,7 @@ public struct GuestController: Sendable {
         do {
             let host = try await connect(timeout: deadline - clock.now)
             let domain = try await ensureDefined(name: name, definition: definition, on: host)
+            memory.rememberUUID(name, domain.uuid)
             try await StartGuard(peers: settings.peers, logger: logger).check(domain, timeout: .seconds(5))
             var effective = definition
             if effective == nil, let xml = try? await domain.xml(.inactive) { effective = try? DomainDefinition(xml: xml) }
@@ -127,6 +137,7 @@ public struct GuestController: Sendable {
         let name = domain.name
         let node = await nodeName(host)
         var state = try await libvirt("reading the state of \(name)") { try await domain.state() }
+        if !state.isActive { reportInterruptedStop(name, uuid: domain.uuid) }
         // A pause that is a step of some libvirt job (its own start, a save, a migration) ends by itself:
         // wait for it instead of resuming a guest that libvirt is still bringing up.
         while state.kind == .paused, Self.transientPauses.contains(state.reasonName), clock.now < deadline {
@@ -241,6 +252,11 @@ public struct GuestController: Sendable {
                             restoreFailure: restoreFailure, clockCorrection: skew)
     }
 
+    /// Whether libvirt could have a domain called `name`: it names files after it (NAME_MAX bytes, no '/').
+    static func canBeADomainName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 200 && !name.contains("/") && !name.contains(where: { $0.isNewline })
+    }
+
     /// Pauses that are a step of a libvirt job and end by themselves.
     static let transientPauses: Set<String> = ["starting up", "migrating", "saving", "dumping", "shutting down",
                                                "creating snapshot", "post-copy"]
@@ -254,11 +270,20 @@ public struct GuestController: Sendable {
     /// - Parameter lastResort: kill the QEMU process when every method failed (the cluster's stop must
     ///   end with the guest stopped); `vmctl save` passes false and reports the failure instead.
     public func stop(budget: Duration, lastResort allowKill: Bool = true) async throws -> StopOutcome {
+        try await OperationDeadline.within(budget) { try await stopGuest(budget: budget, lastResort: allowKill) }
+    }
+
+    private func stopGuest(budget: Duration, lastResort allowKill: Bool) async throws -> StopOutcome {
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = started + budget
         guard var name = (try? definitionFromConfig())??.name ?? domainName else {
             // Nothing was ever started by this resource on this node: it cannot be running here.
+            return StopOutcome(method: nil, failures: [], duration: .zero)
+        }
+        if !Self.canBeADomainName(name) {
+            // libvirt keeps a file named after every domain: no guest with this name can run, so it is stopped.
+            logger.error("no guest can have this name; nothing to stop", metadata: ["domain.name": "\(ConfigError.excerpt(name))"])
             return StopOutcome(method: nil, failures: [], duration: .zero)
         }
         if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), budget / 4)) {
@@ -285,7 +310,15 @@ public struct GuestController: Sendable {
             return try await lastResort(name, because: "guest not defined", deadline: deadline, started: started,
                                         failures: [], quietWhenAbsent: true)
         }
-        let previous = (try? await domain.state())?.description
+        let previousState = try? await domain.state()
+        let previous = previousState?.description
+        if previousState?.isActive == false {
+            reportInterruptedStop(name, uuid: domain.uuid)
+        } else if previousState != nil {
+            // Written before acting: a stop killed mid-way (the node fenced it, an admin's kill -9) leaves it,
+            // and the next stop or start reports the `down` it could not.
+            memory.recordStopIntent(name, previousState: previous ?? "running")
+        }
         if settings.saveConfigOnStop { await saveConfig(domain) }
         var policy = StopPolicy(methods: settings.stopMethods, timeout: deadline - clock.now)
         policy.shutdownModes = settings.shutdownModes
@@ -334,6 +367,7 @@ public struct GuestController: Sendable {
                 memory.forgetGeneration(name)
                 memory.rememberFailure(name, nil)
             }
+            memory.clearStopIntent(name)
             return outcome
         } catch {
             if !allowKill { throw error }
@@ -342,23 +376,46 @@ public struct GuestController: Sendable {
         }
     }
 
+    /// Reports the `down` of a stop that was killed after it acted but before it reported: the guest is
+    /// down now, and its transition must not be lost.
+    func reportInterruptedStop(_ name: String, uuid: UUID?) {
+        guard let previous = memory.stopIntent(name) else { return }
+        reporter.report(Transition(kind: "down", guest: name, uuid: uuid,
+                                   reason: "stop: an earlier stop was interrupted (its process was killed) after it "
+                                       + "had begun; the guest is down", previousState: previous,
+                                   configPath: settings.configPath))
+        memory.clearStopIntent(name)
+        memory.forgetGeneration(name)
+    }
+
     /// Kills the guest's QEMU process directly (libvirtd is not answering or every method failed).
     func lastResort(_ name: String, because reason: String, deadline: ContinuousClock.Instant,
                     started: ContinuousClock.Instant, failures: [(method: StopMethod, reason: String)],
                     quietWhenAbsent: Bool = false, uuid: UUID? = nil) async throws -> StopOutcome {
         let clock = ContinuousClock()
-        guard QEMUProcess.find(guest: name) != nil else {
+        let process = qemuProcess(name, uuid: uuid)
+        guard process.find() != nil else {
             return StopOutcome(method: nil, failures: failures, duration: clock.now - started)
         }
         logger.warning("killing the guest's QEMU process directly", metadata: ["domain.name": "\(name)",
                                                                              "reason": "\(reason)"])
-        if await QEMUProcess.kill(guest: name, timeout: max(.seconds(1), deadline - clock.now)) {
+        if await process.kill(timeout: max(.seconds(1), deadline - clock.now)) {
             reporter.report(Transition(kind: "stop-escalated", guest: name, uuid: uuid,
                                        reason: "QEMU process killed: \(reason)", configPath: settings.configPath))
             return StopOutcome(method: .destroy, failures: failures + [(.destroy, reason)],
                                duration: clock.now - started)
         }
         throw AgentError(.failed, "could not stop guest \(name): \(reason); its QEMU process survived SIGKILL")
+    }
+
+    /// The guest's QEMU process under this node's libvirtd, matched by name and, when known, UUID (given,
+    /// from its XML, or the one vmmanager derives when the XML pins none).
+    func qemuProcess(_ name: String, uuid: UUID?) -> QEMUProcess {
+        var uuid = uuid ?? memory.rememberedUUID(name)
+        if uuid == nil, let definition = (try? definitionFromConfig()) ?? nil, definition.name == name {
+            uuid = definition.uuid ?? StableIdentity.uuid(forName: name)
+        }
+        return QEMUProcess(guest: name, uuid: uuid, hypervisor: settings.hypervisor)
     }
 
     /// Writes the guest's current inactive definition back to its XML file when it changed.
@@ -400,7 +457,12 @@ public struct GuestController: Sendable {
     /// The guest's health at an OCF check level: 0 = libvirt state, 10 = + guest agent answers,
     /// 20 = + the readiness probe holds. Paused by an I/O error, crashed and pmsuspended are failures.
     public func monitor(depth: Int, timeout: Duration) async -> Health {
+        await OperationDeadline.within(timeout) { await monitorGuest(depth: depth, timeout: timeout) }
+    }
+
+    private func monitorGuest(depth: Int, timeout: Duration) async -> Health {
         guard let name = (try? definitionFromConfig())??.name ?? domainName else { return .notRunning }
+        guard Self.canBeADomainName(name) else { return .notRunning }
         if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), timeout / 2)) {
             return .misconfigured("this resource started guest '\(started)', which still runs, but its XML "
                                   + "(\(settings.configPath ?? "-")) now names '\(name)'. Put the XML back, or stop the "
@@ -424,7 +486,7 @@ public struct GuestController: Sendable {
         } catch {
             // libvirtd is down; the guest itself may be fine. Look at its process.
             logger.warning("libvirt unreachable; judging by the QEMU process", metadata: ["error": "\(error)"])
-            return QEMUProcess.find(guest: name) != nil ? .running : .notRunning
+            return qemuProcess(name, uuid: nil).find() != nil ? .running : .notRunning
         }
         guard let domain else { return .notRunning }
         let state: DomainState
@@ -463,6 +525,10 @@ public struct GuestController: Sendable {
     /// Live-migrates the running guest to `target` (a node name), persistent there, within `budget`;
     /// at the deadline the migration is aborted and the guest keeps running here.
     public func migrate(to target: String, budget: Duration) async throws -> MigrationReport {
+        try await OperationDeadline.within(budget) { try await migrateGuest(to: target, budget: budget) }
+    }
+
+    private func migrateGuest(to target: String, budget: Duration) async throws -> MigrationReport {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
         guard let name = (try? definitionFromConfig())??.name ?? domainName else {
@@ -490,6 +556,10 @@ public struct GuestController: Sendable {
 
     /// On the migration target: waits until the guest runs here.
     public func waitForIncoming(budget: Duration) async throws {
+        try await OperationDeadline.within(budget) { try await waitForArrival(budget: budget) }
+    }
+
+    private func waitForArrival(budget: Duration) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
         guard let name = (try? definitionFromConfig())??.name ?? domainName else {
@@ -564,6 +634,28 @@ struct ResourceMemory {
         write("\(directory)/generations", name, "\(generation)")
     }
 
+    /// A stop that began (the guest's state then) and has not reported its end.
+    func stopIntent(_ name: String) -> String? {
+        readFile("\(directory)/stopping/\(name)")?.trimmed.nilIfEmpty
+    }
+
+    func recordStopIntent(_ name: String, previousState: String) {
+        write("\(directory)/stopping", name, previousState)
+    }
+
+    func clearStopIntent(_ name: String) {
+        unlink("\(directory)/stopping/\(name)")
+    }
+
+    /// The UUID the guest had when this node last started it: what its QEMU's `-uuid` says.
+    func rememberedUUID(_ name: String) -> UUID? {
+        readFile("\(directory)/uuids/\(name)").flatMap { UUID(uuidString: $0.trimmed) }
+    }
+
+    func rememberUUID(_ name: String, _ uuid: UUID) {
+        if rememberedUUID(name) != uuid { write("\(directory)/uuids", name, uuid.uuidString.lowercased()) }
+    }
+
     func forgetGeneration(_ name: String) {
         unlink("\(directory)/generations/\(name)")
     }
@@ -610,6 +702,10 @@ extension GuestController {
     /// is kept aside in the quarantine directory first (libvirt would delete it), then the guest is
     /// cold-booted and waited for.
     public func coldBoot(budget: Duration) async throws -> StartOutcome {
+        try await OperationDeadline.within(budget) { try await coldBootGuest(budget: budget) }
+    }
+
+    private func coldBootGuest(budget: Duration) async throws -> StartOutcome {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
         guard let name = (try? definitionFromConfig())??.name ?? domainName else {

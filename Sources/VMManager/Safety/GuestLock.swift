@@ -23,8 +23,8 @@ public final class GuestLock: @unchecked Sendable {
     /// - Throws: ``VMError`` `.timedOut` naming the holder's action when another process holds it that long,
     ///   `.failed` when the lock file cannot be created.
     public static func acquire(guest: String, directory: String, timeout: Duration, purpose: String) async throws -> GuestLock {
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw VMError(.failed, "cannot create the lock directory \(directory): \(error)")
+        do { try DurableFile.createDirectory(directory, mode: 0o755) } catch {
+            throw VMError(.failed, "cannot create the lock directory (lock_dir): \(error)")
         }
         let safe = guest.map { $0 == "/" ? "_" : $0 }
         let path = directory + "/" + String(safe) + ".lock"

@@ -6,44 +6,94 @@ import Glibc
 /// The QEMU process of a guest, found without libvirt: the stop chain's last resort when libvirtd
 /// itself does not answer, and the monitor's fallback when it cannot be reached.
 ///
-/// libvirt's qemu driver writes `/run/libvirt/qemu/<name>.pid`; the process is checked to be a QEMU
-/// whose command line names the guest (`-name guest=<name>,...`), so a recycled PID is never killed.
-public enum QEMUProcess {
-    public static let pidDirectory = "/run/libvirt/qemu"
+/// It must be the QEMU of *this node's* libvirtd — the one `hypervisor` names — and of *this* guest: with
+/// two libvirtds on one host (system and session, or nodes in containers sharing a PID namespace) the same
+/// guest name, and with pinned identities even the same UUID, can run under each. So the process is found
+/// through the pid file in that libvirtd's run directory (`/run/libvirt/qemu/<name>.pid` for
+/// `qemu:///system`, the directory of `?socket=` for a socket URI), and checked to be a QEMU whose command
+/// line names the guest (`-name guest=<name>,...`) and, when known, its UUID (`-uuid`), so a recycled PID
+/// or another daemon's guest is never killed. Only when that run directory itself is gone does it scan
+/// `/proc`, and then only for processes in this process's own mount namespace.
+public struct QEMUProcess: Sendable {
+    public let guest: String
+    public let uuid: UUID?
+    /// The libvirtd's QEMU run directory, or nil for a remote hypervisor (its processes are not ours to see).
+    public let runDirectory: String?
 
-    /// The PID of the guest's QEMU process, if one runs.
-    public static func find(guest name: String, pidDirectory: String = pidDirectory) -> pid_t? {
-        if let text = readFile("\(pidDirectory)/\(name).pid"), let pid = pid_t(text.trimmed), isQEMU(pid, guest: name) {
+    public init(guest: String, uuid: UUID?, hypervisor: String) {
+        self.guest = guest
+        self.uuid = uuid
+        self.runDirectory = Self.runDirectory(of: hypervisor)
+    }
+
+    /// Where the libvirtd that `uri` names keeps its QEMU pid files; nil when it is on another host.
+    static func runDirectory(of uri: String) -> String? {
+        guard let schemeEnd = uri.firstRange(of: "://") else { return nil }
+        let scheme = uri[..<schemeEnd.lowerBound]
+        let rest = uri[schemeEnd.upperBound...]
+        let host = rest.prefix { $0 != "/" && $0 != "?" }
+        let query = rest.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
+        for item in query.split(separator: "&") where item.hasPrefix("socket=") {
+            let socket = String(item.dropFirst("socket=".count))
+            return DurableFile.directoryName(of: socket) + "/qemu"
+        }
+        guard scheme.hasPrefix("qemu"), host.isEmpty || host == "localhost" else { return nil }
+        if rest.contains("/session") {
+            let runtime = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())"
+            return "\(runtime)/libvirt/qemu/run"
+        }
+        return "/run/libvirt/qemu"
+    }
+
+    /// The PID of the guest's QEMU process, if one runs under this libvirtd.
+    public func find() -> pid_t? {
+        guard let runDirectory else { return nil }
+        if let text = readFile("\(runDirectory)/\(guest).pid"), let pid = pid_t(text.trimmed), matches(pid) {
             return pid
         }
-        // No pid file (libvirtd's run dir lost): scan /proc.
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        var st = stat()
+        guard stat(runDirectory, &st) != 0 else { return nil }  // the daemon's records are there: no such process
+        // The run directory is gone (lost with /run): scan, but only among the processes this node sees.
+        guard let ownNamespace = Self.mountNamespace("self"),
+              let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
         for entry in entries {
-            if let pid = pid_t(entry), isQEMU(pid, guest: name) { return pid }
+            if let pid = pid_t(entry), Self.mountNamespace(entry) == ownNamespace, matches(pid) { return pid }
         }
         return nil
     }
 
-    static func isQEMU(_ pid: pid_t, guest name: String) -> Bool {
+    func matches(_ pid: pid_t) -> Bool {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else { return false }
         let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         guard let exe = args.first, exe.contains("qemu") else { return false }
         guard let i = args.firstIndex(of: "-name"), i + 1 < args.count else { return false }
         let value = args[i + 1]
-        return value == name || value.hasPrefix("guest=\(name),") || value == "guest=\(name)"
+        guard value == guest || value.hasPrefix("guest=\(guest),") || value == "guest=\(guest)" else { return false }
+        if let uuid {
+            guard let u = args.firstIndex(of: "-uuid"), u + 1 < args.count,
+                  UUID(uuidString: args[u + 1]) == uuid else { return false }
+        }
+        return true
+    }
+
+    static func mountNamespace(_ pid: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 128)
+        let n = readlink("/proc/\(pid)/ns/mnt", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// SIGKILLs the guest's QEMU process and waits up to `timeout` for it to go.
     /// - Returns: true when no QEMU process of the guest is left.
-    public static func kill(guest name: String, timeout: Duration) async -> Bool {
-        guard let pid = find(guest: name) else { return true }
+    public func kill(timeout: Duration) async -> Bool {
+        guard let pid = find() else { return true }
         _ = Glibc.kill(pid, SIGKILL)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
-            if !isQEMU(pid, guest: name) { return true }
+            if !matches(pid) { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        return !isQEMU(pid, guest: name)
+        return !matches(pid)
     }
 }
