@@ -48,7 +48,8 @@ enum Agent {
     }
 
     static func logger(_ environment: [String: String]) -> Logger {
-        var logger = Logger(label: "vmmanager") { StreamLogHandler.standardError(label: $0) }
+        let sink = AgentLogHandler.progressSink(environment)
+        var logger = Logger(label: "vmmanager") { AgentLogHandler(label: $0, progress: sink) }
         logger.logLevel = environment["OCF_TRACE_RA"].map { $0 != "0" && !$0.isEmpty } == true ? .trace : .info
         if let instance = environment["OCF_RESOURCE_INSTANCE"] { logger[metadataKey: "resource"] = "\(instance)" }
         return logger

@@ -107,6 +107,9 @@ struct OCFMode {
             if definition == nil && controller.settings.domainName == nil {
                 return fail(.errConfigured, "set 'domain' or 'config' (the guest's XML)")
             }
+            // The [notify] section is part of the configuration: a typo there silently loses every mail.
+            _ = try Notifier(configuration: controller.settings.file)
+                .settings(forGuest: definition?.name ?? controller.settings.domainName)
             return OCF.success.rawValue
         } catch {
             return fail(Agent.code(for: error), "\(error)")

@@ -177,7 +177,7 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         var place = file ?? "configuration"
         if let line { place += ":\(line)" }
-        return "\(place): " + (key.map { "\($0): " } ?? "") + message
+        return "\(place): " + (key.map { "\(Self.excerpt($0)): " } ?? "") + message
     }
 }
 

@@ -241,7 +241,7 @@ private struct ValueReader {
               a.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }),
               !a.contains(where: { forbidden.contains($0) })
         else {
-            throw invalid(key, "'\(a)' is not a plain address like admin@example.org (ASCII, no display name)")
+            throw invalid(key, "'\(ConfigError.excerpt(a))' is not a plain address like admin@example.org (ASCII, no display name)")
         }
     }
 
@@ -250,13 +250,13 @@ private struct ValueReader {
               let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty
         else {
             let expected = schemes.sorted().map { "\($0)://host" }.joined(separator: " or ")
-            throw invalid(key, "'\(u)' is not a URL (expected \(expected))")
+            throw invalid(key, "'\(ConfigError.excerpt(u))' is not a URL (expected \(expected))")
         }
         guard schemes.contains(scheme) else {
-            throw invalid(key, "'\(u)': the scheme must be \(schemes.sorted().joined(separator: " or "))")
+            throw invalid(key, "'\(ConfigError.excerpt(u))': the scheme must be \(schemes.sorted().joined(separator: " or "))")
         }
         if url.user != nil || url.password != nil {
-            throw invalid(key, "'\(u)' holds credentials; put the user in smtp_user and secrets in a mode 0600 file")
+            throw invalid(key, "the URL holds credentials (not shown); put the user in smtp_user and secrets in a mode 0600 file")
         }
     }
 

@@ -49,7 +49,7 @@ public enum ReadinessSetting: Sendable, Hashable, CustomStringConvertible {
         if text.hasPrefix("serial:") {
             let pattern = String(text.dropFirst("serial:".count))
             guard !pattern.isEmpty, (try? Regex(pattern)) != nil else {
-                throw ParseError(message: "'\(pattern)' is not a valid regular expression")
+                throw ParseError(message: "'\(ConfigError.excerpt(pattern))' is not a valid regular expression")
             }
             return .probe(.serialLine(pattern: pattern))
         }
@@ -67,7 +67,7 @@ public enum ReadinessSetting: Sendable, Hashable, CustomStringConvertible {
             else { throw ParseError(message: "uptime needs seconds after a cold boot and after a resume, e.g. uptime:60/15") }
             return .probe(.uptime(coldBoot: .seconds(cold), resumed: .seconds(resumed)))
         }
-        throw ParseError(message: "unknown readiness '\(text)'; \(usage)")
+        throw ParseError(message: "unknown readiness '\(ConfigError.excerpt(text))'; \(usage)")
     }
 
     /// The probe for a guest: `auto` waits for the guest agent when the XML has its channel.
