@@ -13,7 +13,7 @@ BIN          := .build/$(CONFIG)
 
 export TESTBED_DIR
 
-.PHONY: all build release deps testbed testbed-down test unit-test integration-test demo bench install uninstall clean
+.PHONY: all build release deps testbed testbed-down test unit-test integration-test demo bench install uninstall clean fuzz
 
 PREFIX       ?= /usr/local
 DESTDIR      ?=
@@ -59,6 +59,10 @@ release: deps
 demo: testbed
 	$(SWIFT) build
 	@bash examples/demo.sh
+
+# libFuzzer fuzz targets (Fuzz/), FUZZ_SECONDS each (default 60), built in .build-fuzz; findings in Fuzz/findings/.
+fuzz: deps
+	@bash scripts/fuzz.sh
 
 # vmmanager against resource-agents' VirtualDomain and virsh, side by side, into docs/benchmarks.md.
 bench: testbed release

@@ -86,5 +86,13 @@ let package = Package(
         .testTarget(name: "VMCtlTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         // Helpers shared by the test targets that drive the real testbed.
         .target(name: "IntegrationSupport", dependencies: ["VMManager", "Libvirt"], path: "Tests/IntegrationSupport"),
+        // Fuzz targets, built as libFuzzer fuzzers only by `make fuzz` (scripts/fuzz.sh passes -D FUZZING and
+        // -sanitize=fuzzer,address); a plain build makes them replayers of the input files given as arguments.
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzConfigFile", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzConfigFile"),
+        .executableTarget(name: "FuzzSettings", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzSettings"),
+        .executableTarget(name: "FuzzHeartbeat", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzHeartbeat"),
+        .executableTarget(name: "FuzzDomainXML", dependencies: ["Libvirt", "VMManager", "FuzzSupport"], path: "Fuzz/FuzzDomainXML"),
+        .executableTarget(name: "FuzzSpool", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzSpool"),
     ]
 )

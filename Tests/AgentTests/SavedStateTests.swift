@@ -200,6 +200,12 @@ struct SavedStateTests {
                 && refused.stderr.contains("vmctl saved"), "\(refused.stderr)")
         #expect(try await nodeA.connection.lookupDomain(name: g.name).state().kind == .shutOff)
 
+        let check = try run(vmctlPath, ["check", "--config", g.confA])
+        #expect(check.status == 1 && check.stdout.contains("2 saved images"), "\(check.stdout)")
+        let list = try run(vmctlPath, ["list", "--all", "--config", g.confA])
+        #expect(list.stdout.split(separator: "\n").contains { $0.hasPrefix(g.name) && $0.contains("conflict") },
+                "\(list.stdout)")
+
         let listing = try run(vmctlPath, ["saved", g.name, "--json", "--config", g.confA])
         #expect(listing.status == 0, "\(listing.stderr)")
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [[String: Any]])

@@ -32,12 +32,26 @@ struct WorstDayTests {
             .trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
+    /// The guest started by the agent on node B: node B, its URI, the agent's parameters there, the UUID.
+    func startedOnNodeB(_ g: (name: String, parameters: [String: String], dir: String)) async throws
+        -> (Hypervisor, String, [String: String], UUID)
+    {
+        let nodeBURI = try testbed.nodeB()
+        let nodeB = try await Hypervisor.connect(nodeBURI, timeout: .seconds(30))
+        try await Testbed.remove(g.name, from: nodeB.connection)
+        var p = g.parameters
+        p["hypervisor"] = nodeBURI
+        let start = try runOCF("start", p)
+        try #require(start.status == 0, "\(start.stderr)")
+        return (nodeB, nodeBURI, p, try await nodeB.connection.lookupDomain(name: g.name).uuid)
+    }
+
     /// Runs the agent in the background, as Pacemaker's executor would; returns the launcher process.
     func launchOCF(_ action: String, _ parameters: [String: String], meta: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         process.arguments = ["--pid", "--fork", "--kill-child", "--mount-proc", "--", agentPath, action]
-        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf"]
+        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf"].merging(sanitizerEnvironment) { $1 }
         for (k, v) in parameters { env["OCF_RESKEY_\(k)"] = v }
         for (k, v) in meta { env["OCF_RESKEY_CRM_meta_\(k)"] = v }
         process.environment = env
@@ -143,6 +157,43 @@ struct WorstDayTests {
         kill(daemon, SIGCONT)
         #expect(!launcher.isRunning, "start still runs after \(took)")
         #expect(took < .seconds(20), "start took \(took) with a 20 s operation timeout")
+        try await Task.sleep(for: .seconds(1))
+        try await Testbed.remove(g.name, from: nodeB.connection)
+    }
+
+    @Test("libvirtd hung: monitor answers from the QEMU process in time; stop kills that process within its budget")
+    func monitorAndStopWhenLibvirtdHangs() async throws {
+        let g = try await guest("hang-stop")
+        let (nodeB, nodeBURI, p, uuid) = try await startedOnNodeB(g)
+        let qemu = try #require(QEMUProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).find())
+        let daemon = try nodeBDaemon()
+        kill(daemon, SIGSTOP)
+        defer { kill(daemon, SIGCONT) }
+        let clock = ContinuousClock()
+        var t0 = clock.now
+        // The monitor runs in this PID namespace, where the testbed's QEMU processes are (a monitor only
+        // reads); on a real node the agent, libvirtd and QEMU share the node's namespace.
+        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf",
+                   "OCF_RESKEY_CRM_meta_timeout": "10000", "OCF_RESKEY_CRM_meta_interval": "10000"]
+            .merging(sanitizerEnvironment) { $1 }
+        for (k, v) in p { env["OCF_RESKEY_\(k)"] = v }
+        let monitor = try run(agentPath, ["monitor"], environment: env)
+        #expect(monitor.status == 0, "\(monitor.stderr)")
+        #expect(clock.now - t0 < .seconds(10), "monitor took \(clock.now - t0) with a 10 s timeout")
+        // The stop path runs in a PID namespace of its own (the project's rule), which cannot see the
+        // testbed's QEMU processes: here it proves the budget; the kill itself is the same QEMUProcess.kill
+        // that its last resort calls, run below from this namespace.
+        t0 = clock.now
+        let stop = try runOCF("stop", p, meta: ["timeout": "20000"])
+        #expect(stop.status == 0, "\(stop.stderr)")
+        #expect(clock.now - t0 < .seconds(20), "stop took \(clock.now - t0) with a 20 s timeout")
+        #expect(await QEMUProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).kill(timeout: .seconds(5)))
+        // Killed: at most a zombie until the (stopped) daemon's side reaps it, and no longer found.
+        #expect(QEMUProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).find() == nil)
+        let state = (try? String(contentsOfFile: "/proc/\(qemu)/stat", encoding: .utf8))?
+            .split(separator: ")").last?.split(separator: " ").first
+        #expect(state == nil || state == "Z", "the guest's QEMU process survived (state \(state ?? "-"))")
+        kill(daemon, SIGCONT)
         try await Task.sleep(for: .seconds(1))
         try await Testbed.remove(g.name, from: nodeB.connection)
     }
@@ -266,13 +317,7 @@ struct WorstDayTests {
     @Test("the QEMU-process fallback sees only this node's libvirtd and this guest's UUID")
     func qemuFallbackIsTiedToItsLibvirtd() async throws {
         let g = try await guest("tied")
-        let nodeBURI = try testbed.nodeB()
-        let nodeB = try await Hypervisor.connect(nodeBURI, timeout: .seconds(30))
-        try await Testbed.remove(g.name, from: nodeB.connection)
-        var p = g.parameters
-        p["hypervisor"] = nodeBURI
-        #expect(try runOCF("start", p).status == 0)
-        let uuid = try await nodeB.connection.lookupDomain(name: g.name).uuid
+        let (nodeB, nodeBURI, p, uuid) = try await startedOnNodeB(g)
         #expect(QEMUProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).find() != nil)
         #expect(QEMUProcess(guest: g.name, uuid: uuid, hypervisor: testbed.nodeA).find() == nil,
                 "node A's fallback sees node B's guest")

@@ -102,12 +102,18 @@ public var agentPath: String { packageRoot + "/.build/debug/vmmanager" }
 public let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
 
+/// The sanitizers' options of this process (`ASAN_OPTIONS`, `TSAN_OPTIONS`, ...), for the executables a test
+/// runs with an environment of its own: a suite run under a sanitizer runs its children under the same options.
+public var sanitizerEnvironment: [String: String] {
+    ProcessInfo.processInfo.environment.filter { $0.key.hasSuffix("SAN_OPTIONS") }
+}
+
 /// Runs the resource agent as Pacemaker's executor would: one action argument, parameters as
 /// `OCF_RESKEY_*`, in its own PID namespace (see testbed/in-node.sh).
 public func runOCF(_ action: String, _ parameters: [String: String], meta: [String: String] = [:],
                    environment extra: [String: String] = [:]) throws -> CommandResult {
     var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf",
-               "OCF_RA_VERSION_MAJOR": "1", "OCF_RA_VERSION_MINOR": "1"]
+               "OCF_RA_VERSION_MAJOR": "1", "OCF_RA_VERSION_MINOR": "1"].merging(sanitizerEnvironment) { $1 }
     for (k, v) in parameters { env["OCF_RESKEY_\(k)"] = v }
     for (k, v) in meta { env["OCF_RESKEY_CRM_meta_\(k)"] = v }
     for (k, v) in extra { env[k] = v }
@@ -118,7 +124,8 @@ public func runOCF(_ action: String, _ parameters: [String: String], meta: [Stri
 /// `vmmanager arg1 arg2 ... start|stop|status`, in its own PID namespace.
 public func runHeartbeat(_ arguments: [String], _ action: String) throws -> CommandResult {
     try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--mount-proc", "--", agentPath] + arguments + [action],
-            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HA_RESOURCEDIR": "/etc/ha.d/resource.d"])
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HA_RESOURCEDIR": "/etc/ha.d/resource.d"]
+                .merging(sanitizerEnvironment) { $1 })
 }
 
 /// A private directory for one test's agent state, locks and guest XML.

@@ -14,6 +14,7 @@ struct AgentNotificationTests {
         var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf", "OCF_RA_VERSION_MAJOR": "1",
                    "OCF_RA_VERSION_MINOR": "1", "OCF_RESOURCE_INSTANCE": guest, "OCF_RESKEY_CRM_meta_timeout": "90000"]
         for (k, v) in parameters { env["OCF_RESKEY_\(k)"] = v }
+        for (k, v) in ProcessInfo.processInfo.environment where k.hasSuffix("SAN_OPTIONS") { env[k] = v }
         return try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--", agent, action], environment: env)
     }
 

@@ -118,6 +118,14 @@ struct SavedStateSettingsTests {
         }
     }
 
+    @Test("a file with Windows line ends reads as its lines (found by fuzzing)")
+    func crlfLineEnds() throws {
+        let file = try ConfigFile.parse("[global]\r\nreadiness = none\r\nstop_timeout = 30\r\n", path: "w.conf")
+        #expect(file.entries(of: "global").map(\.key) == ["readiness", "stop_timeout"])
+        #expect(file.entries(of: "global").first?.value == "none")
+        #expect(file.entries(of: "global").last?.line == 3)
+    }
+
     @Test("an empty directory setting means its default, never a crash; a relative one is an error naming it")
     func emptyDirectorySettings() throws {
         for key in ["lock_dir", "state_dir", "quarantine_dir", "managed_save_dir"] {

@@ -47,7 +47,7 @@ public struct ConfigFile: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigError(.notFound, file: path, line: nil, key: nil, "the configuration file does not exist")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileContents.read(path) else {
             throw ConfigError(.unreadable, file: path, line: nil, key: nil, "cannot read the configuration file")
         }
         return try parse(String(decoding: data, as: UTF8.self), path: path)
@@ -56,7 +56,7 @@ public struct ConfigFile: Sendable {
     /// Loads what can be read of the file: bad lines are skipped and returned as problems (the fallback of
     /// stop and monitor, which must stay exact with a broken file). nil when the file cannot be read at all.
     public static func loadLenient(_ path: String) -> (file: ConfigFile, problems: [ConfigError])? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard let data = FileContents.read(path) else { return nil }
         var problems: [ConfigError] = []
         let file = parse(String(decoding: data, as: UTF8.self), path: path) { problems.append($0) }
         return (file, problems)
@@ -77,7 +77,9 @@ public struct ConfigFile: Sendable {
         // A byte order mark (some editors write one) is not part of the first line.
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         var seenGuests: [String: Int] = [:]
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: split on it too, or a file with Windows line ends is one line.
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
+        for (index, raw) in lines.enumerated() {
             let lineNumber = index + 1
             let line = raw.trimmed
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }

@@ -335,5 +335,5 @@ func absolute(_ path: String, in directory: String) -> String {
 
 /// The file's text, or nil when it cannot be read.
 func readFile(_ path: String) -> String? {
-    FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    FileContents.read(path).map { String(decoding: $0, as: UTF8.self) }
 }

@@ -185,7 +185,7 @@ public final class Notifier: Sendable {
     /// The transitions recorded for `guest`, oldest first, at most `limit` — delivered or not (`vmctl status`
     /// shows them). Kept per guest in `<spool_dir>/.history/<guest>.jsonl`, trimmed to the last 200.
     public func history(guest: String, limit: Int = 10) -> [TransitionEvent] {
-        guard limit > 0, let data = FileManager.default.contents(atPath: historyPath(guest)) else { return [] }
+        guard limit > 0, let data = FileContents.read(historyPath(guest)) else { return [] }
         let decoder = JSONDecoder()
         let lines = data.split(separator: UInt8(ascii: "\n"))
         return lines.suffix(limit).compactMap { try? decoder.decode(TransitionEvent.self, from: Data($0)) }
@@ -210,7 +210,7 @@ public final class Notifier: Sendable {
         flock(fd, LOCK_EX)
         _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         var st = stat()
-        guard fstat(fd, &st) == 0, st.st_size > 256 * 1024, let data = FileManager.default.contents(atPath: path)
+        guard fstat(fd, &st) == 0, st.st_size > 256 * 1024, let data = FileContents.read(path)
         else { return }
         let kept = data.split(separator: UInt8(ascii: "\n")).suffix(200).map { Data($0) + Data([UInt8(ascii: "\n")]) }
         let temporary = path + ".tmp"

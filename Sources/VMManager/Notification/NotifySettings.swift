@@ -290,7 +290,7 @@ public enum SecretFile {
             throw ConfigError(.invalidValue, file: path, line: nil, key: key,
                               "owned by uid \(st.st_uid); a secret must belong to root or to uid \(geteuid())")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileContents.read(path) else {
             throw ConfigError(.unreadable, file: path, line: nil, key: key, "cannot read the secret file")
         }
         var text = String(decoding: data, as: UTF8.self)

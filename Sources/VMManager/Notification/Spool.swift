@@ -87,7 +87,7 @@ struct Spool {
 
     func read(_ name: String) -> Result<SpooledEvent, SpoolError> {
         let path = "\(directory)/\(name)"
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileContents.read(path) else {
             return .failure(SpoolError(message: "cannot read \(path)"))
         }
         do { return .success(try JSONDecoder().decode(SpooledEvent.self, from: data)) } catch {

@@ -176,7 +176,7 @@ struct SerialFollower {
     var partial = ""
 
     mutating func newLines() -> [String] {
-        guard let path, let data = FileManager.default.contents(atPath: path) else { return [] }
+        guard let path, let data = FileContents.read(path) else { return [] }
         guard UInt64(data.count) > offset else { return [] }
         let text = partial + String(decoding: data[Int(offset)...], as: UTF8.self)
         offset = UInt64(data.count)

@@ -63,7 +63,7 @@ public struct QEMUProcess: Sendable {
     }
 
     func matches(_ pid: pid_t) -> Bool {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else { return false }
+        guard let data = FileContents.read("/proc/\(pid)/cmdline"), !data.isEmpty else { return false }
         let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         guard let exe = args.first, exe.contains("qemu") else { return false }
         guard let i = args.firstIndex(of: "-name"), i + 1 < args.count else { return false }

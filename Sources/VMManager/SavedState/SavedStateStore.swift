@@ -96,7 +96,7 @@ public struct SavedStateStore: Sendable, Hashable {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
         let provenancePath = provenancePath(of: path)
-        let provenance = FileManager.default.contents(atPath: provenancePath).flatMap {
+        let provenance = FileContents.read(provenancePath).flatMap {
             try? Self.decoder.decode(Provenance.self, from: $0)
         }
         return SavedImage(path: path, provenancePath: provenancePath, provenance: provenance,
@@ -109,7 +109,7 @@ public struct SavedStateStore: Sendable, Hashable {
 
     /// The guest's generation record, or nil when it never came up under vmmanager here.
     public func generation() -> GenerationRecord? {
-        FileManager.default.contents(atPath: generationPath).flatMap { try? Self.decoder.decode(GenerationRecord.self, from: $0) }
+        FileContents.read(generationPath).flatMap { try? Self.decoder.decode(GenerationRecord.self, from: $0) }
     }
 
     /// Advances the guest's generation: it came up (`how`) on `node`. Durable when it returns.

@@ -274,7 +274,7 @@ struct NotifyBench: AsyncParsableCommand {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: captureDirectory)) ?? []
             where name.hasSuffix(".json") {
                 let path = "\(captureDirectory)/\(name)"
-                guard let data = FileManager.default.contents(atPath: path),
+                guard let data = FileContents.read(path),
                       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                       (object["event_id"] as? String) == wanted, let at = object["received_at"] as? Double
                 else { continue }
