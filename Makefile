@@ -13,7 +13,7 @@ BIN          := .build/$(CONFIG)
 
 export TESTBED_DIR
 
-.PHONY: all build release deps testbed testbed-down test unit-test integration-test demo bench install uninstall clean fuzz
+.PHONY: all build release deps testbed testbed-down test unit-test integration-test demo bench install uninstall clean fuzz soak
 
 PREFIX       ?= /usr/local
 DESTDIR      ?=
@@ -63,6 +63,12 @@ demo: testbed
 # libFuzzer fuzz targets (Fuzz/), FUZZ_SECONDS each (default 60), built in .build-fuzz; findings in Fuzz/findings/.
 fuzz: deps
 	@bash scripts/fuzz.sh
+
+# Many guests, every guest's monitor on both nodes in a loop while guests start, stop and migrate, with
+# vmctl watch running: SOAK_SECONDS (600), SOAK_GUESTS (10). Prints wrong answers, failures, watch's RSS.
+soak: testbed
+	$(SWIFT) build
+	@bash bench/soak.sh
 
 # vmmanager against resource-agents' VirtualDomain and virsh, side by side, into docs/benchmarks.md.
 bench: testbed release
