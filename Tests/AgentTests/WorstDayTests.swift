@@ -308,9 +308,20 @@ struct WorstDayTests {
         let stop = try runOCF("stop", g.parameters)
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(stop.stderr.contains("transition=down") && stop.stderr.contains("interrupted"), "\(stop.stderr)")
+        // The uncommitted image is never restored; once it has sat idle (aged here by hand), the next start
+        // moves it to quarantine instead of leaving it beside the XML.
+        let temporary = try #require(try FileManager.default.contentsOfDirectory(atPath: g.dir)
+            .first { $0.hasPrefix(".tmp-\(g.name).state") })
+        var times = [timeval(tv_sec: time(nil) - 3600, tv_usec: 0), timeval(tv_sec: time(nil) - 3600, tv_usec: 0)]
+        #expect(utimes("\(g.dir)/\(temporary)", &times) == 0)
         let start = try runOCF("start", g.parameters)
         #expect(start.status == 0 && start.stderr.contains("transition=up"), "\(start.stderr)")
         #expect(!start.stderr.contains("resumed-from-saved"))
+        #expect(start.stderr.contains("transition=stale-image-discarded") && start.stderr.contains("interrupted"),
+                "\(start.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(g.dir)/\(temporary)"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(g.dir)/quarantine")
+            .contains { $0.hasPrefix(temporary) }, "not kept in quarantine")
         try await Testbed.remove(g.name, from: nodeA.connection)
     }
 

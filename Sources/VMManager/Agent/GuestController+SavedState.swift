@@ -106,6 +106,11 @@ extension GuestController {
             }
         }
 
+        // What an interrupted save left: the guest's memory, but never committed, so never restored; kept in
+        // quarantine rather than left to pile up beside the XML.
+        for abandoned in store.abandonedTemporaries() {
+            try discard(abandoned, of: domain, why: "a save that was interrupted before it was committed left it")
+        }
         var images = store.images()
         if store.kind == .managed { images = try await managedSaveImage(of: domain).map { [$0] } ?? [] }
         if images.count > 1 {

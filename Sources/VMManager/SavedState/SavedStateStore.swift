@@ -79,6 +79,17 @@ public struct SavedStateStore: Sendable, Hashable {
         "\(directory)/.tmp-\(guest).state-\(UUID().uuidString.lowercased().prefix(8))"
     }
 
+    /// Images a save began and never committed (its node died, or its agent was killed, after libvirt
+    /// wrote them): untouched for `idle` — libvirt writes a save in progress continuously. Never restored.
+    func abandonedTemporaries(idle: Duration = .seconds(600)) -> [SavedImage] {
+        guard kind == .directory else { return [] }
+        let prefix = ".tmp-\(guest).state-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let now = Date()
+        return names.filter { $0.hasPrefix(prefix) }.compactMap { inspect("\(directory)/\($0)", conflict: true) }
+            .filter { now.timeIntervalSince($0.modified) > Double(idle.components.seconds) }
+    }
+
     /// Every image of the guest here: the one in its place first, then conflict copies, oldest first.
     public func images() -> [SavedImage] {
         var found: [SavedImage] = []
