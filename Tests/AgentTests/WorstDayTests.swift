@@ -328,7 +328,7 @@ struct WorstDayTests {
     @Test("the QEMU-process fallback sees only this node's libvirtd and this guest's UUID")
     func qemuFallbackIsTiedToItsLibvirtd() async throws {
         let g = try await guest("tied")
-        let (nodeB, nodeBURI, p, uuid) = try await startedOnNodeB(g)
+        let (nodeB, nodeBURI, _, uuid) = try await startedOnNodeB(g)
         #expect(QEMUProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).find() != nil)
         #expect(QEMUProcess(guest: g.name, uuid: uuid, hypervisor: testbed.nodeA).find() == nil,
                 "node A's fallback sees node B's guest")

@@ -249,7 +249,7 @@ public struct ConfigurationCheck: Sendable {
             add(.failure, "saved images cannot be judged: \(error)")
             return out
         }
-        let ours = images.filter { !$0.image.isManagedSave || store.kind == .managed }
+        let ours = GuestController.competing(images.map(\.image), in: store)
         if ours.count > 1 {
             add(.failure, "\(ours.count) saved images (two nodes ran it: split brain); start refuses until an admin "
                 + "chooses: `vmctl saved \(name)`, then `--keep PATH` or `--discard`")

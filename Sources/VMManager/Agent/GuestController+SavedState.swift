@@ -15,8 +15,7 @@ import Glibc
 extension GuestController {
     /// The saved-state files of guest `name` under these settings.
     public func savedStateStore(for name: String) -> SavedStateStore {
-        let managed = SavedStateStore(guest: name, kind: .managed, directory: "\(settings.stateDirectory)/saved",
-                                      managedSaveDirectory: settings.managedSaveDirectory)
+        let managed = managedStore(for: name)
         switch settings.savedState {
         case .managed:
             return managed
@@ -30,6 +29,23 @@ extension GuestController {
         }
     }
 
+    /// libvirt's managed-save image of `name` and its records (under `state_dir/saved`).
+    func managedStore(for name: String) -> SavedStateStore {
+        SavedStateStore(guest: name, kind: .managed, directory: "\(settings.stateDirectory)/saved",
+                        managedSaveDirectory: settings.managedSaveDirectory)
+    }
+
+    /// The images among `images` that stand in the guest's saved state (not a node-local image of libvirt's
+    /// while it lives elsewhere): more than one means two nodes saved the guest, and an admin must choose.
+    static func competing(_ images: [SavedImage], in store: SavedStateStore) -> [SavedImage] {
+        images.filter { !$0.isManagedSave || store.kind == .managed }
+    }
+
+    /// Whether the guest's saved images need an admin's choice (split brain).
+    public func isConflict(_ images: [SavedImage], of guest: String) -> Bool {
+        Self.competing(images, in: savedStateStore(for: guest)).count > 1
+    }
+
     /// libvirt's managed-save image of `domain` as a saved image (its records under `state_dir/saved`), or
     /// nil when libvirt has none.
     /// - Throws: when libvirt has one but it is not in `managed_save_dir`: it could be neither judged nor kept.
@@ -38,8 +54,7 @@ extension GuestController {
             try await domain.isPersistent() ? try await domain.hasManagedSaveImage() : false
         }
         guard has else { return nil }
-        let store = SavedStateStore(guest: domain.name, kind: .managed, directory: "\(settings.stateDirectory)/saved",
-                                    managedSaveDirectory: settings.managedSaveDirectory)
+        let store = managedStore(for: domain.name)
         guard let image = store.images().first else {
             throw AgentError(.failed, "libvirt has a managed-save image of \(domain.name), but it is not at "
                              + "\(store.imagePath) to be judged or kept aside; set managed_save_dir to qemu.conf's "
@@ -59,7 +74,7 @@ extension GuestController {
             if let local = try? await managedSaveImage(of: domain) { found.append(local) }
         }
         let generation = store.generation()
-        let ours = found.filter { !$0.isManagedSave || store.kind == .managed }
+        let ours = Self.competing(found, in: store)
         return found.map { image in
             if image.isManagedSave && store.kind == .directory {
                 return (image, .stale("it is libvirt's node-local managed-save image; this guest's saved state lives "
@@ -90,18 +105,15 @@ extension GuestController {
         // An image libvirt keeps on this node, while the guest's saved state lives elsewhere: from before a
         // takeover, from the old default, or from `virsh managedsave`. Never ours to restore.
         if store.kind == .directory, let local = try await managedSaveImage(of: domain) {
-            try discard(local, of: domain, why: "it is libvirt's node-local managed-save image; this guest's saved "
-                        + "state lives in \(store.directory)")
-            try await libvirt("removing the node-local managed-save image of \(name) (kept in quarantine)") {
-                try await domain.removeManagedSaveImage()
-            }
+            try await discard(local, of: domain, why: "it is libvirt's node-local managed-save image; this guest's "
+                              + "saved state lives in \(store.directory)")
         }
         // An image left where an earlier configuration of this resource saved the guest.
         if store.kind == .directory, let previous = memory.savedStateDirectory(name), previous != store.directory {
             let old = SavedStateStore(guest: name, kind: .directory, directory: previous,
                                       managedSaveDirectory: settings.managedSaveDirectory)
             for image in old.images() {
-                try discard(image, of: domain, why: "it was saved under an earlier configuration of this guest; its "
+                try await discard(image, of: domain, why: "it was saved under an earlier configuration of this guest; its "
                             + "saved state now lives in \(store.directory)")
             }
         }
@@ -109,10 +121,9 @@ extension GuestController {
         // What an interrupted save left: the guest's memory, but never committed, so never restored; kept in
         // quarantine rather than left to pile up beside the XML.
         for abandoned in store.abandonedTemporaries() {
-            try discard(abandoned, of: domain, why: "a save that was interrupted before it was committed left it")
+            try await discard(abandoned, of: domain, why: "a save that was interrupted before it was committed left it")
         }
-        var images = store.images()
-        if store.kind == .managed { images = try await managedSaveImage(of: domain).map { [$0] } ?? [] }
+        let images = store.kind == .managed ? try await managedSaveImage(of: domain).map { [$0] } ?? [] : store.images()
         if images.count > 1 {
             let list = images.map(\.summary).joined(separator: "; ")
             throw AgentError(.failed, "guest \(name) has \(images.count) saved images, written by two nodes that both "
@@ -123,7 +134,7 @@ extension GuestController {
         guard let image = images.first else { return .noImage }
         let verdict = image.verdict(uuid: domain.uuid, generation: store.generation())
         if case .stale(let why) = verdict {
-            try discard(image, of: domain, why: why)
+            try await discard(image, of: domain, why: why)
             return .noImage
         }
         // Claim it before restoring: a node that dies between the two leaves an image that is no longer
@@ -147,7 +158,7 @@ extension GuestController {
             return .restored(image)
         } catch {
             let kept: String
-            do { kept = try store.quarantine(image, into: settings.quarantineDirectory) } catch {
+            do { kept = try SavedStateStore.quarantine(image, into: settings.quarantineDirectory) } catch {
                 throw AgentError(.failed, "restoring \(image.path) failed, and the image cannot be kept aside "
                                  + "(\(error)); refusing to discard it")
             }
@@ -161,9 +172,9 @@ extension GuestController {
     }
 
     /// Moves an image that must not be restored to quarantine and says so loudly.
-    func discard(_ image: SavedImage, of domain: Domain, why: String) throws {
+    func discard(_ image: SavedImage, of domain: Domain, why: String) async throws {
         let kept: String
-        do { kept = try savedStateStore(for: domain.name).quarantine(image, into: settings.quarantineDirectory) } catch {
+        do { kept = try await quarantineAll([image], of: domain)[0] } catch {
             throw AgentError(.failed, "the saved image \(image.path) of \(domain.name) must not be restored (\(why)), "
                              + "but it cannot be kept aside in \(settings.quarantineDirectory): \(error). Refusing "
                              + "to start rather than restore or lose it")
@@ -227,7 +238,7 @@ extension GuestController {
                 if abs(Date().timeIntervalSince(after)) > 1 { throw error }
             }
             logger.info("guest clock set", metadata: ["domain.name": "\(domain.name)",
-                                                      "skew_seconds": "\(String(format3: skew))"])
+                                                      "skew": "\(MailMessage.formatSeconds(skew))"])
             return skew
         } catch {
             logger.notice("could not set the guest's clock through its agent", metadata: [
@@ -254,11 +265,7 @@ extension GuestController {
                 throw VMError(.refused, "\(path) is libvirt's node-local image; this guest's saved state lives in "
                               + "\(store.directory)")
             }
-            var kept: [String] = []
-            for other in images where other.image.path != path {
-                kept.append(try store.quarantine(other.image, into: settings.quarantineDirectory))
-                if other.image.isManagedSave { try await domain.removeManagedSaveImage() }
-            }
+            let kept = try await quarantineAll(images.map(\.image).filter { $0.path != path }, of: domain)
             if chosen.image.isConflictCopy {
                 let data = SavedStateStore.encode(provenance)
                 try DurableFile.write(data, to: store.provenancePath(of: store.imagePath))
@@ -274,14 +281,24 @@ extension GuestController {
 
     /// Moves every saved image of the guest to quarantine: the next start cold-boots it.
     public func discardSavedImages(budget: Duration) async throws -> [String] {
-        try await withSavedImages(budget: budget, purpose: "discard saved images") { domain, store, images in
-            var kept: [String] = []
-            for entry in images {
-                kept.append(try store.quarantine(entry.image, into: settings.quarantineDirectory))
-                if entry.image.isManagedSave { try await domain.removeManagedSaveImage() }
-            }
-            return kept
+        try await withSavedImages(budget: budget, purpose: "discard saved images") { domain, _, images in
+            try await quarantineAll(images.map(\.image), of: domain)
         }
+    }
+
+    /// Moves `images` to quarantine (libvirt's own is kept by a hard link, then removed from libvirt, which
+    /// would otherwise restore or delete it). The caller holds the guest's lock.
+    func quarantineAll(_ images: [SavedImage], of domain: Domain) async throws -> [String] {
+        var kept: [String] = []
+        for image in images {
+            kept.append(try SavedStateStore.quarantine(image, into: settings.quarantineDirectory))
+            if image.isManagedSave {
+                try await libvirt("removing the managed-save image of \(domain.name) (kept in quarantine)") {
+                    try await domain.removeManagedSaveImage()
+                }
+            }
+        }
+        return kept
     }
 
     private func withSavedImages(
@@ -300,17 +317,6 @@ extension GuestController {
             throw VMError(.refused, "guest \(name) is running here; its saved images are not in use. Stop it first")
         }
         return try await body(domain, savedStateStore(for: name), try await savedImages(of: domain))
-    }
-}
-
-extension String {
-    /// A number with three decimals.
-    init(format3 value: Double) {
-        let scaled = Int((value * 1000).rounded())
-        let sign = scaled < 0 ? "-" : ""
-        let a = abs(scaled)
-        let frac = String(a % 1000)
-        self = "\(sign)\(a / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"
     }
 }
 

@@ -157,8 +157,8 @@ public struct GuestController: Sendable {
         case .running, .blocked, .shuttingDown:
             // Started outside the agent, or by a start that was killed mid-boot: it must be ready like any
             // other start's guest before start may say so.
-            let ours = memory.rememberedGeneration(name) != nil && memory.rememberedGeneration(name)
-                == savedStateStore(for: name).generation()?.generation
+            let remembered = memory.rememberedGeneration(name)
+            let ours = remembered != nil && remembered == savedStateStore(for: name).generation()?.generation
             recordComingUp(domain, node: node, how: "found running")
             let ready = try await BootWait.waitUntilReady(domain, probe: probe, timeout: max(.zero, deadline - clock.now),
                                                           context: BootContext(coldBoot: false))
@@ -222,7 +222,7 @@ public struct GuestController: Sendable {
             if let p = image.provenance { reason += ", saved on \(p.node) \(Int(image.age().rounded())) s before" }
             reason += ")"
         }
-        if let skew { reason += "; guest clock corrected by \(String(format3: skew)) s" }
+        if let skew { reason += "; guest clock corrected by \(MailMessage.formatSeconds(skew))" }
         var t = Transition(kind: "up", guest: name, uuid: domain.uuid, reason: reason,
                            previousState: state.description, newState: newState, configPath: settings.configPath)
         if how == .restored { t.kind = TransitionEvent.Kind.resumedFromSaved.rawValue }
@@ -237,7 +237,7 @@ public struct GuestController: Sendable {
                 t.details["saved_at"] = MailMessage.iso8601(p.savedAt)
             }
         }
-        if let skew { t.details["clock_corrected_seconds"] = String(format3: skew) }
+        if let skew { t.details["clock_corrected"] = MailMessage.formatSeconds(skew) }
         t.restoreDuration = restoreTime
         t.bootWaitDuration = readyAfter
         if probe == .guestAgent {
@@ -719,11 +719,7 @@ extension GuestController {
         if try await domain.state().isActive {
             throw VMError(.refused, "guest \(name) is running; stop it before a cold boot")
         }
-        var kept: [String] = []
-        for entry in try await savedImages(of: domain) {
-            kept.append(try savedStateStore(for: name).quarantine(entry.image, into: settings.quarantineDirectory))
-            if entry.image.isManagedSave { try await domain.removeManagedSaveImage() }
-        }
+        let kept = try await quarantineAll(try await savedImages(of: domain).map(\.image), of: domain)
         try await libvirt("cold-booting \(name)") { try await domain.start(flags: .forceBoot, timeout: budget) }
         recordComingUp(domain, node: await nodeName(host), how: "booted by an admin")
         let definition = try? DomainDefinition(xml: await domain.xml(.inactive))

@@ -222,8 +222,8 @@ public struct MailMessage: Sendable {
 
     static func formatSeconds(_ s: Double) -> String {
         let hundredths = Int((s * 100).rounded())
-        let frac = hundredths % 100
-        return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac) s"
+        let frac = abs(hundredths) % 100
+        return "\(hundredths < 0 ? "-" : "")\(abs(hundredths) / 100).\(frac < 10 ? "0" : "")\(frac) s"
     }
 
     /// `3 d 04:05:06` / `04:05:06`, like uptime(1).

@@ -190,9 +190,9 @@ public struct SavedStateStore: Sendable, Hashable {
     /// libvirt's managed-save image is hard-linked instead (libvirt removes its own when told to boot
     /// past it).
     /// - Returns: where the image is now.
-    func quarantine(_ image: SavedImage, into quarantine: String) throws(DurableFile.Failure) -> String {
+    static func quarantine(_ image: SavedImage, into quarantine: String) throws(DurableFile.Failure) -> String {
         try DurableFile.createDirectory(quarantine)
-        let base = image.path.split(separator: "/").last.map(String.init) ?? "\(guest).state"
+        let base = image.path.split(separator: "/").last.map(String.init) ?? "saved.state"
         var target = "\(quarantine)/\(base).\(Int(Date().timeIntervalSince1970))"
         var n = 1
         while FileManager.default.fileExists(atPath: target) {

@@ -107,8 +107,7 @@ struct List: AsyncParsableCommand {
         if let controller {
             do {
                 let images = try await controller.savedImages(of: d)
-                let store = controller.savedStateStore(for: d.name)
-                if images.filter({ !$0.image.isManagedSave || store.kind == .managed }).count > 1 { saved = "conflict" }
+                if controller.isConflict(images.map(\.image), of: d.name) { saved = "conflict" }
                 else if images.contains(where: { $0.verdict.isCurrent }) { saved = "current" }
                 else if !images.isEmpty { saved = "stale" }
             } catch { saved = "unknown" }
