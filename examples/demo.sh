@@ -70,9 +70,6 @@ step "6. And back to node A"
 run "$VMCTL" --connect "$NODE_B_URI" migrate "$GUEST" "$NODE_A_URI" --migrate-uri "$NODE_A_MIGRATE_URI"
 run "$VMCTL" status "$GUEST"
 
-step "7. Stop it with vmctl: the stop chain suspends it to disk"
-run "$VMCTL" stop "$GUEST"
-
 # The resource agent, as the cluster managers run it (each in its own PID namespace, like a node).
 AGENT=${AGENT:-.build/debug/vmmanager}
 work=$(mktemp -d)
@@ -96,8 +93,16 @@ mail_to = admins@example.org
 mail_from = vmmanager@$(hostname)
 smtp_url = smtp://127.0.0.1:$(cat "$work/smtp.port")
 spool_dir = $work/spool
+
+[guest $GUEST]
+config = $work/guests/$GUEST/$GUEST.xml
 CONF
 hb() { testbed/in-node.sh "$AGENT" "$GUEST/$GUEST.xml" "conf_file=$work/vmmanager.conf" "$@"; }
+
+step "7. Stop it with vmctl: the stop chain suspends it to disk, beside its XML (where the cluster's start finds it)"
+run "$VMCTL" stop "$GUEST" --config "$work/vmmanager.conf"
+ls "$work/guests/$GUEST"
+
 
 step "8. heartbeat v1 face: haresources 'node1 vmmanager::$GUEST/$GUEST.xml'"
 ask hb status
