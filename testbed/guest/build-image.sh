@@ -81,8 +81,10 @@ for applet in $("$R/bin/busybox" --list-full); do
 done
 [[ -e $R/bin/sh && -e $R/bin/cat ]] || { echo "build-image: busybox applets sh/cat missing" >&2; exit 1; }
 
-# virtio modules, decompressed (busybox insmod cannot read .ko.xz/.ko.zst).
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console; do
+# virtio modules, decompressed (busybox insmod cannot read .ko.xz/.ko.zst): the console port for the guest
+# agent, and virtio-net (with the failover modules it needs) for the cluster lab's LAN.
+GUEST_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console failover net_failover virtio_net"
+for m in $GUEST_MODULES; do
     f=$(find "$moddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" -o -name "$m.ko.gz" | sort | head -n1 || true)
     if [[ -z $f ]]; then
         if grep -q "/$m.ko\$" "$moddir/modules.builtin" 2>/dev/null; then

@@ -1,0 +1,497 @@
+#!/usr/bin/python3
+"""The failover scenarios of the cluster lab, run by real heartbeat 3.0.6 and Pacemaker 2.1.5.
+
+    scenarios.py heartbeat|pacemaker [--results FILE] [--keep]
+
+Brings the lab up (lab.sh up STACK), runs the stack's scenarios in order (each builds on the state the
+one before left), prints each one's figures, checks what must hold, and takes the lab down (unless
+--keep). Exit 0 when every check held, 1 when one failed (the failing check says what it saw).
+
+Throughout a run a watcher asks both nodes' libvirtds twice a second which guests run: a guest found
+running on both nodes at one moment fails the run, whatever the scenario.
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAB = os.path.join(HERE, "lab.sh")
+LAB_DIR = os.environ.get("LAB_DIR", "/var/lib/vmmanager-lab")
+NODES = ("alpha", "bravo")
+ADDR = {"web1": "10.214.0.11", "db1": "10.214.0.12", "web2": "10.214.0.21", "db2": "10.214.0.22",
+        "vm1": "10.214.0.31", "vm2": "10.214.0.32"}
+GROUPS = {"alpha": ["web1", "db1"], "bravo": ["web2", "db2"]}
+T0 = time.time()
+
+
+def log(msg):
+    print("[scenarios %6.1fs] %s" % (time.time() - T0, msg), flush=True)
+
+
+class Failed(Exception):
+    pass
+
+
+def run(*args, check=True, timeout=300):
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise Failed("%s exited %d:\n%s" % (" ".join(args), p.returncode, p.stdout[-3000:]))
+    return p
+
+
+def lab(*args, **kw):
+    p = run("bash", LAB, *args, **kw)
+    if args[0] in ("up", "boot", "kill", "start-stack", "status") and p.stdout.strip():
+        print(p.stdout.rstrip(), flush=True)
+    return p
+
+
+def in_node(node, *cmd, check=True, timeout=120):
+    return lab("in", node, *cmd, check=check, timeout=timeout)
+
+
+def node_up(node):
+    try:
+        pid = open(os.path.join(LAB_DIR, "run", node + ".pid")).read().strip()
+        return open("/proc/%s/comm" % pid).read().strip() == "tini"
+    except OSError:
+        return False
+
+
+def running_on(node):
+    """Names of the guests running (state running) on the node's own libvirtd; empty when the node is down."""
+    if not node_up(node):
+        return set()
+    p = in_node(node, "virsh", "-q", "-c", "qemu:///system", "list", "--state-running", "--name", check=False,
+                timeout=30)
+    if p.returncode != 0:
+        return None  # libvirtd not answering (restarting): unknown, not empty
+    return {l.strip() for l in p.stdout.splitlines() if l.strip()}
+
+
+def wait_until(what, pred, timeout):
+    deadline = time.time() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.time() > deadline:
+            raise Failed("timed out after %d s waiting until %s" % (timeout, what))
+        time.sleep(0.2)
+
+
+def check(cond, what):
+    if not cond:
+        raise Failed(what)
+    log("ok: " + what)
+
+
+class Watcher(threading.Thread):
+    """Asks both libvirtds twice a second; remembers every moment a guest ran on both."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.twice = []
+        self.stop = False
+        self.polls = 0
+
+    def run(self):
+        while not self.stop:
+            a, b = running_on("alpha"), running_on("bravo")
+            if a is not None and b is not None:
+                self.polls += 1
+                for g in sorted(a & b):
+                    self.twice.append((time.time(), g))
+            time.sleep(0.5)
+
+
+class Client:
+    """The users: lan_client.py in the client namespace."""
+
+    def __init__(self, guests):
+        self.status = os.path.join(LAB_DIR, "client.json")
+        self.proc = subprocess.Popen(["ip", "netns", "exec", "vmm-client", "/usr/bin/python3",
+                                      os.path.join(HERE, "lan_client.py"), "watch", "--status", self.status]
+                                     + [ADDR[g] for g in guests],
+                                     stdout=subprocess.DEVNULL, stderr=open(os.path.join(LAB_DIR, "client.log"), "a"))
+        with open(os.path.join(LAB_DIR, "run", "client.pid"), "w") as f:
+            f.write(str(self.proc.pid))
+
+    def state(self, guest):
+        for _ in range(50):
+            try:
+                with open(self.status) as f:
+                    return json.load(f)["targets"][ADDR[guest]]
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.1)
+        raise Failed("the client wrote no status for %s" % guest)
+
+    def session(self, guest):
+        s = self.state(guest)["tcp"]["sessions"]
+        return s[-1] if s else None
+
+    def answering(self, guest, since=0.0):
+        """The guest answers pings and echoes on an open session, both after `since`."""
+        st = self.state(guest)
+        s = st["tcp"]["sessions"][-1] if st["tcp"]["sessions"] else None
+        return (st["ping"]["last_reply"] or 0) > since and s is not None and s["closed"] is None \
+            and (s["last_echo"] or 0) > since
+
+    def ping_outage(self, guest, start, end):
+        """The longest stretch without a ping reply that overlaps [start, end]."""
+        worst = 0.0
+        for a, b in self.state(guest)["ping"]["gaps"]:
+            b = b if b is not None else time.time()
+            if b >= start and a <= end:
+                worst = max(worst, b - a)
+        return worst
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def uptime(guest):
+    p = run("ip", "netns", "exec", "vmm-client", "/usr/bin/python3", os.path.join(HERE, "lan_client.py"), "uptime",
+            ADDR[guest], check=False, timeout=20)
+    try:
+        return float(p.stdout.split()[0])
+    except (ValueError, IndexError):
+        raise Failed("guest %s's uptime service did not answer: %s" % (guest, p.stdout.strip()))
+
+
+def mails():
+    out = []
+    for f in sorted(glob.glob(os.path.join(LAB_DIR, "mail", "*.json")), key=lambda f: (os.path.getmtime(f), f)):
+        with open(f) as fh:
+            d = json.load(fh)
+        out.append({"subject": d["subject"], "at": d["received_at"], "body": d["body"]})
+    return out
+
+
+def wait_mails(expected, since_count, timeout=60):
+    """Waits until the mails after the first `since_count` include every expected subject, then checks
+    that each guest's ones came in the expected order. Returns the new mails."""
+    def got():
+        new = mails()[since_count:]
+        subjects = [m["subject"] for m in new]
+        return new if all(e in subjects for e in expected) else None
+    try:
+        new = wait_until("the mails %s arrived" % expected, got, timeout)
+    except Failed:
+        new = mails()[since_count:]
+        raise Failed("mails expected %s, received %s" % (expected, [m["subject"] for m in new]))
+    subjects = [m["subject"] for m in new]
+    for guest in {re.match(r"Virtual machine (\S+)", e).group(1) for e in expected}:
+        mine = [e for e in expected if e.startswith("Virtual machine %s " % guest)]
+        got_order = [s for s in subjects if s in mine]
+        check(got_order == mine, "mails for %s in order: %s" % (guest, " → ".join(got_order)))
+    for e in expected:
+        check(subjects.count(e) == 1, "exactly one mail '%s'" % e)
+    return new
+
+
+def fields_ok(mail):
+    for field in ("Virtual Machine:", "Status:", "Host:", "Transition:", "Reason:", "Time:", "Guest UUID:"):
+        if field not in mail["body"]:
+            return False
+    return True
+
+
+def agent_log(node, pattern):
+    path = os.path.join(LAB_DIR, "nodes", node, "root", "var", "log", "ha-log")
+    try:
+        return [l for l in open(path, errors="replace") if re.search(pattern, l)]
+    except OSError:
+        return []
+
+
+# ----------------------------------------------------------------------------------------- heartbeat
+def heartbeat(results):
+    lab("up", "heartbeat")
+    watcher = Watcher()
+    watcher.start()
+    guests = GROUPS["alpha"] + GROUPS["bravo"]
+    client = Client(guests)
+    started = time.time()
+    for n, gs in GROUPS.items():
+        for g in gs:
+            wait_until("%s runs on %s" % (g, n), lambda: g in (running_on(n) or set()), 240)
+    for g in guests:
+        wait_until("%s answers the client" % g, lambda: client.answering(g, started), 120)
+    log("all four guests run on their home nodes and answer the client (%.1f s after the lab was up)"
+        % (time.time() - started))
+    wait_mails(["Virtual machine %s up on %s" % (g, n) for n, gs in GROUPS.items() for g in gs], 0, 90)
+
+    # --- graceful takeover: heartbeat -k on bravo --------------------------------------------------
+    log("graceful takeover: heartbeat -k on bravo")
+    n_mails = len(mails())
+    before = {g: (uptime(g), time.time()) for g in GROUPS["bravo"]}
+    sessions = {g: client.session(g)["opened"] for g in GROUPS["bravo"]}
+    t0 = time.time()
+    in_node("bravo", "/usr/libexec/heartbeat/heartbeat", "-k")
+    for g in GROUPS["bravo"]:
+        wait_until("%s runs on alpha" % g, lambda: g in (running_on("alpha") or set()), 120)
+    for g in GROUPS["bravo"]:
+        wait_until("%s answers the client again" % g, lambda: client.answering(g, time.time() - 0.3), 60)
+    t1 = time.time()
+    fig = {}
+    for g in GROUPS["bravo"]:
+        s = client.session(g)
+        check(s["opened"] == sessions[g] and s["closed"] is None,
+              "%s: the client's TCP session survived the takeover (%d lines echoed, none lost)" % (g, s["echoed"]))
+        up = uptime(g)
+        elapsed = time.time() - before[g][1]
+        check(up >= before[g][0] + elapsed - 30,
+              "%s: uptime continued (%.0f s before, %.0f s after, %.0f s later): resumed, not rebooted"
+              % (g, before[g][0], up, elapsed))
+        fig[g] = round(client.ping_outage(g, t0, t1), 2)
+    for g in GROUPS["alpha"]:
+        check(client.ping_outage(g, t0, t1) < 1.0, "%s (alpha's own group) kept answering" % g)
+    new = wait_mails(["Virtual machine db2 down on bravo", "Virtual machine web2 down on bravo",
+                      "Virtual machine web2 resumed-from-saved on alpha",
+                      "Virtual machine db2 resumed-from-saved on alpha"], n_mails)
+    check(all(fields_ok(m) for m in new), "every mail carries the guest, status, host, transition, reason, time, UUID")
+    log("FIGURES graceful takeover: ping outage per guest %s s; whole takeover %.1f s" % (fig, t1 - t0))
+    results["heartbeat_graceful_takeover"] = {"ping_outage_s": fig, "takeover_s": round(t1 - t0, 1),
+                                              "sessions_survived": True}
+
+    # --- failback: heartbeat starts on bravo again, auto_failback on ------------------------------
+    log("failback: heartbeat starts on bravo (auto_failback on)")
+    n_mails = len(mails())
+    sessions = {g: client.session(g)["opened"] for g in GROUPS["bravo"]}
+    t0 = time.time()
+    lab("start-stack", "bravo")
+    for g in GROUPS["bravo"]:
+        wait_until("%s back on bravo" % g, lambda: g in (running_on("bravo") or set()), 180)
+    for g in GROUPS["bravo"]:
+        wait_until("%s answers the client again" % g, lambda: client.answering(g, time.time() - 0.3), 60)
+    t1 = time.time()
+    fig = {}
+    for g in GROUPS["bravo"]:
+        s = client.session(g)
+        check(s["opened"] == sessions[g] and s["closed"] is None,
+              "%s: the client's TCP session survived the failback" % g)
+        fig[g] = round(client.ping_outage(g, t0, t1), 2)
+    wait_mails(["Virtual machine db2 down on alpha", "Virtual machine web2 down on alpha",
+                "Virtual machine web2 resumed-from-saved on bravo",
+                "Virtual machine db2 resumed-from-saved on bravo"], n_mails)
+    log("FIGURES failback: ping outage per guest %s s; whole failback %.1f s (from heartbeat's start,"
+        " including its initdead wait)" % (fig, t1 - t0))
+    results["heartbeat_failback"] = {"ping_outage_s": fig, "failback_s": round(t1 - t0, 1), "sessions_survived": True}
+
+    # --- crash: bravo's power cable ----------------------------------------------------------------
+    log("crash: SIGKILL of bravo's init (everything on bravo dies, its guests with it)")
+    n_mails = len(mails())
+    t0 = time.time()
+    lab("kill", "bravo")
+    for g in GROUPS["bravo"]:
+        wait_until("%s runs on alpha" % g, lambda: g in (running_on("alpha") or set()), 180)
+    fig = {}
+    for g in GROUPS["bravo"]:
+        wait_until("%s answers the client on a new session" % g, lambda: client.answering(g, t0), 180)
+        s = client.session(g)
+        fig[g] = round(s["first_echo"] - t0, 1)
+    for g in GROUPS["bravo"]:
+        check(uptime(g) < time.time() - t0 + 5, "%s: cold-booted on alpha (uptime %.0f s)" % (g, uptime(g)))
+    wait_mails(["Virtual machine web2 up on alpha", "Virtual machine db2 up on alpha"], n_mails)
+    log("FIGURES crash: kill → guest answering the client on alpha %s s (deadtime 5 s + cold boot under TCG)" % fig)
+    results["heartbeat_crash"] = {"kill_to_answering_s": fig}
+
+    # --- bravo comes back: its group returns, saved and restored again ----------------------------
+    log("bravo powers on again; heartbeat starts; its group fails back")
+    n_mails = len(mails())
+    sessions = {g: client.session(g)["opened"] for g in GROUPS["bravo"]}
+    t0 = time.time()
+    lab("boot", "bravo")
+    lab("start-stack", "bravo")
+    for g in GROUPS["bravo"]:
+        wait_until("%s back on bravo" % g, lambda: g in (running_on("bravo") or set()), 180)
+        wait_until("%s answers the client again" % g, lambda: client.answering(g, time.time() - 0.3), 60)
+    for g in GROUPS["bravo"]:
+        s = client.session(g)
+        check(s["opened"] == sessions[g] and s["closed"] is None,
+              "%s: the session opened after the crash survived the failback" % g)
+    wait_mails(["Virtual machine web2 resumed-from-saved on bravo", "Virtual machine db2 resumed-from-saved on bravo"],
+               n_mails)
+    results["heartbeat_failback_after_crash"] = {"s": round(time.time() - t0, 1)}
+
+    # --- split brain: heartbeat dies on bravo, its guests keep running -----------------------------
+    log("split brain: SIGKILL of heartbeat only, on bravo (its guests keep running there)")
+    t0 = time.time()
+    seen = len(agent_log("alpha", r"."))
+    in_node("bravo", "pkill", "-KILL", "-x", "heartbeat")
+    pattern = r"web2 \(\S+\) is running on peer qemu\+tcp://bravo/system; refusing to start it here too"
+    refused = wait_until("alpha's start of web2 is refused because it runs on bravo",
+                         lambda: [l for l in agent_log("alpha", r".")[seen:] if re.search(pattern, l)], 60)
+    log("alpha's agent: " + refused[0].strip()[:300])
+    time.sleep(3)
+    a = running_on("alpha") or set()
+    check(not (a & set(GROUPS["bravo"])), "bravo's guests were not started on alpha while bravo's libvirtd runs them")
+    check(set(GROUPS["bravo"]) <= (running_on("bravo") or set()), "bravo's guests still run on bravo, untouched")
+    results["heartbeat_split_brain"] = {"refused_after_s": round(time.time() - t0, 1)}
+
+    watcher.stop = True
+    watcher.join()
+    client.stop()
+    check(not watcher.twice, "no guest ran on both nodes at any moment (%d polls of both libvirtds)" % watcher.polls)
+
+
+# ----------------------------------------------------------------------------------------- pacemaker
+def crm_node_of(guest):
+    p = in_node("alpha", "crm_resource", "--locate", "-r", guest, check=False)
+    m = re.search(r"is running on: (\S+)", p.stdout)
+    return m.group(1) if m else None
+
+
+def failcount(guest, node):
+    p = in_node("alpha", "crm_failcount", "--query", "-r", guest, "-N", node, check=False)
+    m = re.search(r"value=(\S+)", p.stdout)
+    return m.group(1) if m else "?"
+
+
+def pacemaker_log(node):
+    path = os.path.join(LAB_DIR, "nodes", node, "root", "var", "log", "pacemaker", "pacemaker.log")
+    try:
+        return open(path, errors="replace").read().splitlines()
+    except OSError:
+        return []
+
+
+def agent_warnings(lines):
+    """Lines in which Pacemaker complains about the agent: stderr output, timeouts, unexpected exit codes."""
+    bad = re.compile(r"(error output|Timed Out|timed out|exited with|not installed|invalid parameter|"
+                     r"unknown error|Result of \S+ operation for vm\d on \S+: (?!ok|not running|Cancelled))", re.I)
+    return [l for l in lines if re.search(r"\bvm\d\b", l) and bad.search(l)]
+
+
+def pacemaker(results):
+    lab("up", "pacemaker")
+    watcher = Watcher()
+    watcher.start()
+    guests = ["vm1", "vm2"]
+    client = Client(guests)
+    started = time.time()
+    home = {"vm1": "alpha", "vm2": "bravo"}
+    for g in guests:
+        wait_until("%s runs on %s" % (g, home[g]), lambda: g in (running_on(home[g]) or set()), 240)
+        wait_until("%s answers the client" % g, lambda: client.answering(g, started), 120)
+    log("vm1 runs on alpha, vm2 on bravo, both answer the client")
+
+    # --- live move --------------------------------------------------------------------------------
+    log("live move: crm_resource --move vm1 to bravo")
+    session = client.session("vm1")["opened"]
+    up0, at0 = uptime("vm1"), time.time()
+    t0 = time.time()
+    in_node("alpha", "crm_resource", "--move", "-r", "vm1", "-N", "bravo")
+    wait_until("vm1 runs on bravo", lambda: "vm1" in (running_on("bravo") or set()) and
+               "vm1" not in (running_on("alpha") or set()), 120)
+    wait_until("crm says vm1 is on bravo", lambda: crm_node_of("vm1") == "bravo", 60)
+    t1 = time.time()
+    wait_until("vm1 answers", lambda: client.answering("vm1", time.time() - 0.3), 30)
+    s = client.session("vm1")
+    check(s["opened"] == session and s["closed"] is None, "vm1: the client's TCP session survived the live move")
+    check(uptime("vm1") >= up0 + (time.time() - at0) - 5, "vm1: it never stopped (uptime continued)")
+    ops = "\n".join(pacemaker_log("alpha") + pacemaker_log("bravo"))
+    check(re.search(r"vm1_migrate_to_0|migrate_to.*vm1|vm1.*migrate_to", ops) is not None,
+          "Pacemaker moved vm1 by migrate_to/migrate_from (not stop/start)")
+    dt = None
+    for l in open(os.path.join(LAB_DIR, "nodes", "alpha", "root", "var", "log", "pacemaker", "pacemaker.log"),
+                  errors="replace"):
+        m = re.search(r"downtime[_ =:]+(\d+)", l)
+        if m and "vm1" in l:
+            dt = int(m.group(1))
+    outage = round(client.ping_outage("vm1", t0, t1 + 1), 2)
+    in_node("alpha", "crm_resource", "--clear", "-r", "vm1")
+    log("FIGURES live move: %.1f s from the command to vm1 running on bravo; longest ping gap %.2f s;"
+        " QEMU downtime %s ms" % (t1 - t0, outage, dt))
+    results["pacemaker_live_move"] = {"move_s": round(t1 - t0, 1), "ping_gap_s": outage, "qemu_downtime_ms": dt}
+
+    # --- libvirtd restart on the active node (a package upgrade) -----------------------------------
+    log("libvirtd restart on bravo (vm1 and vm2 run there now)")
+    before = {g: client.session(g)["opened"] for g in guests}
+    t0 = time.time()
+    in_node("bravo", "bash", "-c", "kill -TERM $(cat /run/libvirtd.pid); for i in $(seq 100); do "
+            "[ -e /proc/$(cat /run/libvirtd.pid 2>/dev/null || echo 0) ] || break; sleep 0.1; done; "
+            "sleep 12; libvirtd -d --listen")
+    wait_until("libvirtd answers again on bravo", lambda: running_on("bravo") is not None, 60)
+    time.sleep(25)  # at least two monitor intervals with libvirtd back
+    for g in guests:
+        s = client.session(g)
+        check(s["opened"] == before[g] and s["closed"] is None and client.answering(g, time.time() - 0.5),
+              "%s: still running, its session intact, across libvirtd's restart" % g)
+        check(failcount(g, "bravo") in ("0", "?") and "INFINITY" not in failcount(g, "bravo"),
+              "%s: no failure recorded in the CIB (fail count %s)" % (g, failcount(g, "bravo")))
+    warnings = agent_warnings(pacemaker_log("alpha") + pacemaker_log("bravo"))
+    check(not warnings, "Pacemaker's logs carry no warning about the agent so far%s"
+          % ("" if not warnings else ":\n" + "\n".join(warnings[:10])))
+    results["pacemaker_libvirtd_restart"] = {"guests_stopped": 0, "failures": 0, "libvirtd_down_s": 12}
+
+    # --- guest crash ------------------------------------------------------------------------------
+    log("guest crash: SIGKILL of vm2's QEMU on bravo")
+    t0 = time.time()
+    in_node("bravo", "bash", "-c", "kill -KILL $(cat /run/libvirt/qemu/vm2.pid)")
+    wait_until("vm2 answers the client on a new session", lambda: client.answering("vm2", t0), 180)
+    fig = round(client.session("vm2")["first_echo"] - t0, 1)
+    check(uptime("vm2") < time.time() - t0 + 5, "vm2 was recovered by a fresh boot (the monitor saw the crash)")
+    log("FIGURES guest crash: QEMU killed → vm2 answering again %.1f s (monitor interval 10 s + boot)" % fig)
+    results["pacemaker_guest_crash"] = {"kill_to_answering_s": fig}
+    in_node("alpha", "crm_resource", "--cleanup", "-r", "vm2", check=False)
+
+    # --- node loss --------------------------------------------------------------------------------
+    log("node loss: SIGKILL of bravo's init")
+    t0 = time.time()
+    lab("kill", "bravo")
+    fig = {}
+    for g in guests:
+        wait_until("%s runs on alpha" % g, lambda: g in (running_on("alpha") or set()), 180)
+    for g in guests:
+        wait_until("%s answers on alpha" % g, lambda: client.answering(g, t0), 180)
+        fig[g] = round(client.session(g)["first_echo"] - t0, 1)
+    log("FIGURES node loss: kill → guest answering on alpha %s s" % fig)
+    results["pacemaker_node_loss"] = {"kill_to_answering_s": fig}
+
+    watcher.stop = True
+    watcher.join()
+    client.stop()
+    check(not watcher.twice, "no guest ran on both nodes at any moment (%d polls of both libvirtds)" % watcher.polls)
+
+
+def main():
+    args = sys.argv[1:]
+    if not args or args[0] not in ("heartbeat", "pacemaker"):
+        sys.stderr.write(__doc__)
+        return 64
+    stack = args[0]
+    keep = "--keep" in args
+    results_file = args[args.index("--results") + 1] if "--results" in args else None
+    results = {}
+    ok = True
+    try:
+        (heartbeat if stack == "heartbeat" else pacemaker)(results)
+        log("PASS: every %s scenario held" % stack)
+    except Failed as e:
+        ok = False
+        log("FAIL: %s" % e)
+        lab("status", check=False)
+    finally:
+        if results_file:
+            old = {}
+            if os.path.exists(results_file):
+                with open(results_file) as f:
+                    old = json.load(f)
+            old.update(results)
+            with open(results_file, "w") as f:
+                json.dump(old, f, indent=2, sort_keys=True)
+        if not keep:
+            lab("down", check=False)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
