@@ -3,6 +3,8 @@
 #   make test           the whole suite: unit tests and integration tests with real guests
 #   make testbed        libvirtd + guest image (NODES=2 adds node B for live migration)
 #   make testbed-down   stop only what the testbed started
+#   make test-cluster   the failover scenarios under real heartbeat v1 and Pacemaker/Corosync
+#   make cluster-lab STACK=heartbeat|pacemaker / make cluster-lab-down   the two-node lab by hand
 
 SHELL        := /bin/bash
 NODES        ?= 2
@@ -13,7 +15,8 @@ BIN          := .build/$(CONFIG)
 
 export TESTBED_DIR
 
-.PHONY: all build release deps testbed testbed-down test unit-test integration-test demo bench install uninstall clean fuzz soak
+.PHONY: all build release deps testbed testbed-down test unit-test integration-test demo bench install uninstall clean fuzz soak \
+	cluster-lab cluster-lab-down test-cluster
 
 PREFIX       ?= /usr/local
 DESTDIR      ?=
@@ -52,6 +55,28 @@ unit-test: deps
 integration-test: testbed
 	$(SWIFT) build --build-tests
 	VMMANAGER_TESTBED=$(TESTBED_DIR)/testbed.env $(SWIFT) test --skip-build --no-parallel --filter IntegrationTests
+
+# The two-node cluster lab (testbed/cluster/): nodes alpha and bravo, each in its own namespaces with its
+# own libvirtd, vmmanager installed into each by `make install DESTDIR=`, a LAN with a client, mail to a
+# real SMTP server. STACK=heartbeat (the thesis's haresources) or STACK=pacemaker.
+STACK        ?= heartbeat
+CLUSTER_RESULTS ?= .build/cluster-results.json
+
+cluster-lab: release
+	@bash testbed/cluster/lab.sh up $(STACK)
+
+cluster-lab-down:
+	@bash testbed/cluster/lab.sh down
+
+# Every failover scenario, heartbeat's then Pacemaker's, each lab brought up and taken down again; the
+# figures go to $(CLUSTER_RESULTS).
+test-cluster: release
+	@bash testbed/cluster/lab.sh down >/dev/null
+	@rm -f $(CLUSTER_RESULTS)
+	@status=0; \
+	/usr/bin/python3 testbed/cluster/scenarios.py heartbeat --results $(CLUSTER_RESULTS) || status=1; \
+	/usr/bin/python3 testbed/cluster/scenarios.py pacemaker --results $(CLUSTER_RESULTS) || status=1; \
+	exit $$status
 
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)

@@ -11,8 +11,9 @@ import Glibc
 /// stderr to its debug log: progress (info, notice) on stderr would read as an error at every start. So
 /// when the cluster names a log (`HA_LOGFILE`/`HA_logfile`, else `HA_LOGFACILITY`/`HA_logfacility`: what
 /// heartbeat and Pacemaker export to their agents, the variables resource-agents' `ha_log` reads),
-/// progress goes there, and stderr keeps what is wrong (warning and above). Run by hand, everything
-/// goes to stderr.
+/// progress and warnings go there, and stderr keeps only errors (besides the `ocf-exit-reason:` line): a
+/// warning the agent copes with (libvirtd restarting, a peer unreachable) must not read as the agent's
+/// error output in Pacemaker's log. Run by hand, everything goes to stderr.
 struct AgentLogHandler: LogHandler {
     enum Sink: Sendable {
         case file(String)
@@ -56,7 +57,7 @@ struct AgentLogHandler: LogHandler {
         let text = ("\(level) \(message)" + (fields.isEmpty ? "" : " " + fields))
             .map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 }
         let body = String(text)
-        if level >= .warning {
+        if level >= .error {
             writeStandardError("\(label): \(body)\n")
             if case .standardError = progress { return }
         }

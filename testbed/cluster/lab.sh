@@ -86,9 +86,17 @@ setup_network() {
 }
 
 # ------------------------------------------------------------------------------------------- guests
-# guest_xml NAME DIR: the guest's domain XML, its files in DIR (the node's path of the shared storage).
+# guest_xml NAME DIR DISK: the guest's domain XML, its files in DIR (the node's path of the shared
+# storage), with a data disk DIR/data.img if DISK is yes.
 guest_xml() {
-    local g=$1 dir=$2
+    local g=$1 dir=$2 disk=$3 disk_xml=""
+    if [[ $disk == yes ]]; then
+        disk_xml="    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw' cache='none'/>
+      <source file='$dir/data.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>"
+    fi
     cat <<XML
 <domain type='qemu'>
   <name>$g</name>
@@ -106,11 +114,7 @@ guest_xml() {
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw' cache='none'/>
-      <source file='$dir/data.img'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
+$disk_xml
     <interface type='bridge'>
       <mac address='${GUEST_MAC[$g]}'/>
       <source bridge='br0'/>
@@ -130,15 +134,15 @@ guest_xml() {
 XML
 }
 
-# populate DIR PREFIX GUESTS...: each guest's directory, XML and data disk under DIR (seen by the nodes as
-# PREFIX).
+# populate DIR PREFIX DISK GUESTS...: each guest's directory, XML and (DISK=yes) data disk under DIR (seen by
+# the nodes as PREFIX).
 populate() {
-    local dir=$1 prefix=$2 g
-    shift 2
+    local dir=$1 prefix=$2 disk=$3 g
+    shift 3
     for g in "$@"; do
         mkdir -p "$dir/$g"
-        guest_xml "$g" "$prefix/$g" >"$dir/$g/$g.xml"
-        [[ -e $dir/$g/data.img ]] || truncate -s 16M "$dir/$g/data.img"
+        guest_xml "$g" "$prefix/$g" "$disk" >"$dir/$g/$g.xml"
+        if [[ $disk == yes && ! -e $dir/$g/data.img ]]; then truncate -s 16M "$dir/$g/data.img"; fi
     done
 }
 
@@ -163,17 +167,19 @@ setup_loop_storage() {
         # shellcheck disable=SC2086 # the guest list is words
         unshare --mount --propagation private bash -c "mount '$dev' '$mnt' && \
             $(declare -f guest_xml populate); $(declare -p GUEST_ADDR GUEST_MAC); TESTBED_DIR='$TESTBED_DIR' \
-            LAN_PREFIX=$LAN_PREFIX populate '$mnt' /srv/vm-$n ${GROUP_GUESTS[$n]}; umount '$mnt'"
+            LAN_PREFIX=$LAN_PREFIX populate '$mnt' /srv/vm-$n yes ${GROUP_GUESTS[$n]}; umount '$mnt'"
         step "storage: $dev (label vm-$n, ext4) holds ${GROUP_GUESTS[$n]}"
     done
 }
 
-# Pacemaker: the guests live on storage both nodes mount at once (so they can live-migrate); a bind mount
-# of one directory of the machine, made by a cloned Filesystem resource, stands in for NFS or GFS2.
+# Pacemaker: the guests' XML and saved state live on storage both nodes mount at once; a bind mount of
+# one directory of the machine, made by a cloned Filesystem resource, stands in for NFS or GFS2. These
+# guests have no data disk: libvirt (rightly) does not take a bind-mounted local ext4 for shared storage
+# and refuses to live-migrate a guest with a disk on it; on NFS, GFS2 or OCFS2 it does.
 setup_shared_storage() {
     mkdir -p "$LAB_DIR/shared"
     # shellcheck disable=SC2086
-    populate "$LAB_DIR/shared" /srv/vm $PCMK_GUESTS
+    populate "$LAB_DIR/shared" /srv/vm no $PCMK_GUESTS
     step "storage: $LAB_DIR/shared (mounted at /srv/vm on both nodes) holds $PCMK_GUESTS"
 }
 

@@ -142,6 +142,13 @@ class Client:
         return (st["ping"]["last_reply"] or 0) > since and s is not None and s["closed"] is None \
             and (s["last_echo"] or 0) > since
 
+    def answering_anew(self, guest, since):
+        """The guest answers on a session opened after `since` (the old one died with the guest), and
+        the latest echo is recent."""
+        s = self.session(guest)
+        return s is not None and s["opened"] > since and s["first_echo"] is not None \
+            and (s["last_echo"] or 0) > time.time() - 0.5
+
     def ping_outage(self, guest, start, end):
         """The longest stretch without a ping reply that overlaps [start, end]."""
         worst = 0.0
@@ -294,7 +301,7 @@ def heartbeat(results):
         wait_until("%s runs on alpha" % g, lambda: g in (running_on("alpha") or set()), 180)
     fig = {}
     for g in GROUPS["bravo"]:
-        wait_until("%s answers the client on a new session" % g, lambda: client.answering(g, t0), 180)
+        wait_until("%s answers the client on a new session" % g, lambda: client.answering_anew(g, t0), 180)
         s = client.session(g)
         fig[g] = round(s["first_echo"] - t0, 1)
     for g in GROUPS["bravo"]:
@@ -365,7 +372,7 @@ def pacemaker_log(node):
 
 def agent_warnings(lines):
     """Lines in which Pacemaker complains about the agent: stderr output, timeouts, unexpected exit codes."""
-    bad = re.compile(r"(error output|Timed Out|timed out|exited with|not installed|invalid parameter|"
+    bad = re.compile(r"(error output|Timed Out|timed out|exited with status [1-9]|not installed|invalid parameter|"
                      r"unknown error|Result of \S+ operation for vm\d on \S+: (?!ok|not running|Cancelled))", re.I)
     return [l for l in lines if re.search(r"\bvm\d\b", l) and bad.search(l)]
 
@@ -398,12 +405,15 @@ def pacemaker(results):
     check(s["opened"] == session and s["closed"] is None, "vm1: the client's TCP session survived the live move")
     check(uptime("vm1") >= up0 + (time.time() - at0) - 5, "vm1: it never stopped (uptime continued)")
     ops = "\n".join(pacemaker_log("alpha") + pacemaker_log("bravo"))
-    check(re.search(r"vm1_migrate_to_0|migrate_to.*vm1|vm1.*migrate_to", ops) is not None,
-          "Pacemaker moved vm1 by migrate_to/migrate_from (not stop/start)")
+    check(re.search(r"Result of migrate_to operation for vm1 on alpha: ok", ops) is not None and
+          re.search(r"Result of migrate_from operation for vm1 on bravo: ok", ops) is not None and
+          re.search(r"Result of start operation for vm1", ops[ops.index("migrate_to operation for vm1"):]) is None
+          if "migrate_to operation for vm1" in ops else False,
+          "Pacemaker moved vm1 by migrate_to on alpha and migrate_from on bravo, no restart")
     dt = None
     for l in open(os.path.join(LAB_DIR, "nodes", "alpha", "root", "var", "log", "pacemaker", "pacemaker.log"),
                   errors="replace"):
-        m = re.search(r"downtime[_ =:]+(\d+)", l)
+        m = re.search(r"downtime_ms=(\d+)", l)
         if m and "vm1" in l:
             dt = int(m.group(1))
     outage = round(client.ping_outage("vm1", t0, t1 + 1), 2)
@@ -436,7 +446,7 @@ def pacemaker(results):
     log("guest crash: SIGKILL of vm2's QEMU on bravo")
     t0 = time.time()
     in_node("bravo", "bash", "-c", "kill -KILL $(cat /run/libvirt/qemu/vm2.pid)")
-    wait_until("vm2 answers the client on a new session", lambda: client.answering("vm2", t0), 180)
+    wait_until("vm2 answers the client on a new session", lambda: client.answering_anew("vm2", t0), 180)
     fig = round(client.session("vm2")["first_echo"] - t0, 1)
     check(uptime("vm2") < time.time() - t0 + 5, "vm2 was recovered by a fresh boot (the monitor saw the crash)")
     log("FIGURES guest crash: QEMU killed → vm2 answering again %.1f s (monitor interval 10 s + boot)" % fig)
@@ -451,10 +461,31 @@ def pacemaker(results):
     for g in guests:
         wait_until("%s runs on alpha" % g, lambda: g in (running_on("alpha") or set()), 180)
     for g in guests:
-        wait_until("%s answers on alpha" % g, lambda: client.answering(g, t0), 180)
+        wait_until("%s answers on alpha on a new session" % g, lambda: client.answering_anew(g, t0), 180)
         fig[g] = round(client.session(g)["first_echo"] - t0, 1)
     log("FIGURES node loss: kill → guest answering on alpha %s s" % fig)
     results["pacemaker_node_loss"] = {"kill_to_answering_s": fig}
+
+    # --- split brain: corosync dies on alpha, its guests keep running there -------------------------
+    log("bravo powers on again and rejoins; then split brain: SIGKILL of corosync only, on alpha")
+    lab("boot", "bravo")
+    lab("start-stack", "bravo")
+    wait_until("bravo online", lambda: re.search(r"Online: \[ (alpha bravo|bravo alpha) \]",
+                                                 in_node("alpha", "crm_mon", "-1", check=False).stdout), 120)
+    for g in guests:
+        check(g in (running_on("alpha") or set()), "%s stayed on alpha when bravo came back (stickiness)" % g)
+    t0 = time.time()
+    in_node("alpha", "pkill", "-KILL", "-x", "corosync")
+    pattern = r"vm\d \(\S+\) is running on peer qemu\+tcp://alpha/system; refusing to start it here too"
+    refusal = wait_until("bravo's start of a guest is refused because it runs on alpha",
+                         lambda: re.search(pattern, in_node("bravo", "crm_mon", "-1", "--show-detail",
+                                                            check=False).stdout), 90)
+    log("bravo's CIB: start failed with exit reason '%s'" % refusal.group(0))
+    time.sleep(5)
+    b = running_on("bravo") or set()
+    check(not (b & set(guests)), "no guest was started on bravo while alpha's libvirtd runs it")
+    check(set(guests) <= (running_on("alpha") or set()), "the guests still run on alpha, untouched")
+    results["pacemaker_split_brain"] = {"refused_after_s": round(time.time() - t0, 1)}
 
     watcher.stop = True
     watcher.join()
