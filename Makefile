@@ -16,7 +16,7 @@ BIN          := .build/$(CONFIG)
 export TESTBED_DIR
 
 .PHONY: all build release deps testbed testbed-down test unit-test integration-test demo bench install uninstall clean fuzz soak \
-	cluster-lab cluster-lab-down test-cluster
+	cluster-lab cluster-lab-down test-cluster bench-cluster
 
 PREFIX       ?= /usr/local
 DESTDIR      ?=
@@ -78,10 +78,14 @@ test-cluster: release
 	/usr/bin/python3 testbed/cluster/scenarios.py pacemaker --results $(CLUSTER_RESULTS) || status=1; \
 	exit $$status
 
+# The same scenarios, their figures recorded in docs/benchmarks.md ("Cluster failover").
+bench-cluster: test-cluster
+	@/usr/bin/python3 bench/cluster_report.py $(CLUSTER_RESULTS) --into docs/benchmarks.md
+
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-demo: testbed
+demo: testbed release
 	$(SWIFT) build
 	@bash examples/demo.sh
 

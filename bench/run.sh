@@ -25,6 +25,12 @@ tmp=$(mktemp)
         echo
         bash bench/notifier.sh
     fi
+    # The cluster figures come from `make bench-cluster` (the lab's scenarios, several minutes): keep the
+    # last recorded section.
+    if [[ -f $out ]] && grep -q '<!-- cluster-failover' "$out"; then
+        echo
+        sed -n '/<!-- cluster-failover/,/<!-- \/cluster-failover -->/p' "$out"
+    fi
 } >"$tmp"
 mv "$tmp" "$out"
 cat "$out"

@@ -139,4 +139,10 @@ virsh -q -c "$NODE_A_URI" undefine --managed-save "$GUEST" >/dev/null
 virsh -q -c "$NODE_B_URI" undefine "$GUEST" >/dev/null 2>&1 || true
 rm -rf "$work"
 
+step "12. The thesis's two cluster tests, for real: heartbeat v1 on two nodes (alpha, bravo)"
+# testbed/cluster: each node its own namespaces and libvirtd, vmmanager installed by make install,
+# examples/cluster/heartbeat/haresources as shipped, a client on the LAN pinging the guests and holding
+# TCP sessions to them. Graceful takeover (heartbeat -k on bravo), then bravo's power cable.
+/usr/bin/python3 testbed/cluster/scenarios.py heartbeat --demo
+
 step "Demo finished"

@@ -27,7 +27,7 @@ EXAMPLES=$REPO/examples/cluster
 mkdir -p "$LAB_RUN"
 
 CLUSTER_PACKAGES=(heartbeat pacemaker corosync crmsh pacemaker-cli-utils resource-agents
-    python3-aiosmtpd iputils-ping e2fsprogs tini)
+    pcs python3-aiosmtpd iputils-ping e2fsprogs tini)
 
 ensure_cluster_packages() {
     local missing=() p
@@ -227,8 +227,8 @@ prepare_node() {
     [[ -s $LAB_DIR/nodes/$n/host_uuid ]] || cat /proc/sys/kernel/random/uuid >"$LAB_DIR/nodes/$n/host_uuid"
     printf 'host_uuid = "%s"\nlisten_tls = 0\nlisten_tcp = 1\nauth_tcp = "none"\n' \
         "$(<"$LAB_DIR/nodes/$n/host_uuid")" >"$r/etc/libvirt/libvirtd.conf"
-    # vmmanager: the node's own settings (the peer to ask before a start, where mail goes).
-    sed -e "s/@PEER@/$peer/g" "$EXAMPLES/vmmanager.conf" >"$r/etc/vmmanager/vmmanager.conf"
+    # vmmanager: the nodes to ask before a start, where mail goes (one file for both nodes).
+    install -m 0644 "$EXAMPLES/vmmanager.conf" "$r/etc/vmmanager/vmmanager.conf"
 
     if [[ $stack == heartbeat ]]; then
         install -m 0644 "$EXAMPLES/heartbeat/haresources" "$r/etc/ha.d/haresources"

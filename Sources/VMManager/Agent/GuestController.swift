@@ -88,7 +88,8 @@ public struct GuestController: Sendable {
             let host = try await connect(timeout: deadline - clock.now)
             let domain = try await ensureDefined(name: name, definition: definition, on: host)
             memory.rememberUUID(name, domain.uuid)
-            try await StartGuard(peers: settings.peers, logger: logger).check(domain, timeout: .seconds(5))
+            try await StartGuard(peers: settings.peers, logger: logger)
+                .check(domain, localHost: try? await host.connection.hostname(), timeout: .seconds(5))
             var effective = definition
             if effective == nil, let xml = try? await domain.xml(.inactive) { effective = try? DomainDefinition(xml: xml) }
             let probe = settings.readiness.probe(for: effective)

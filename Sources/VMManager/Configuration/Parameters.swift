@@ -103,8 +103,9 @@ public enum Parameters {
                       + "(minus 5 s)."),
         Parameter("peers", .string,
                   "libvirt URIs of the other nodes (start guard)",
-                  "Comma-separated libvirt URIs of the peer nodes. Start refuses when the guest's UUID is running "
-                      + "on one of them; an unreachable peer does not block start (it may be the node that failed)."),
+                  "Comma-separated libvirt URIs of the cluster's nodes. Start refuses when the guest's UUID is running "
+                      + "on one of them; an unreachable peer does not block start (it may be the node that failed). "
+                      + "A URI that reaches this node itself is skipped, so every node can share one list."),
         Parameter("migration_transport", virtualDomain: true,
                   "Transport to the migration target",
                   "Transport of the generated remote URI: qemu+<transport>://<target>/system (e.g. ssh, tls, tcp)."),

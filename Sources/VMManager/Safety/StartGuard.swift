@@ -5,6 +5,10 @@ import Logging
 /// running on a peer node. Peers are asked read-only, each within a short deadline. A peer that cannot
 /// be reached does not block the start — it may be exactly the node that failed; the cluster's fencing
 /// is what makes that case safe.
+///
+/// A peer whose libvirtd runs on this very host (same host name as the local daemon reports) is skipped,
+/// so one `peers` list naming every node can be shared by all of them: resource parameters are
+/// cluster-wide, and a node that found itself in the list would otherwise refuse to start its own guest.
 public struct StartGuard: Sendable {
     public let peers: [String]
     public let logger: Logger
@@ -14,8 +18,9 @@ public struct StartGuard: Sendable {
         self.logger = logger
     }
 
+    /// - Parameter localHost: the host name of this node's libvirtd (peers reporting it are this node).
     /// - Throws: ``VMError`` `.refused` naming the peer when the guest runs there.
-    public func check(_ domain: Domain, timeout: Duration) async throws {
+    public func check(_ domain: Domain, localHost: String?, timeout: Duration) async throws {
         for peer in peers {
             let options = Connection.Options(readOnly: true, timeout: timeout, keepAlive: nil)
             let connection: Connection
@@ -25,6 +30,10 @@ public struct StartGuard: Sendable {
                 continue
             }
             defer { Task { try? await connection.close() } }
+            if let localHost, let peerHost = try? await connection.hostname(), peerHost == localHost {
+                logger.debug("start guard: skipping this node itself", metadata: ["peer": "\(peer)"])
+                continue
+            }
             guard let there = try? await connection.domainIfExists(uuid: domain.uuid) else { continue }
             if let state = try? await there.state(), state.isActive {
                 throw VMError(.refused, "guest \(domain.name) (\(domain.uuid.lowercasedString)) is \(state.kind) on "
