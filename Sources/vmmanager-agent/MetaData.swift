@@ -29,11 +29,11 @@ enum MetaData {
             out += parameter(p.name, unique: p.uniqueGroup != nil, type: p.kind.rawValue, default: p.defaultValue,
                              short: p.shortDescription, long: p.longDescription)
         }
-        for c in Parameters.acceptedForCompatibility {
+        for c in Parameters.refusedFromVirtualDomain {
             out += parameter(c.name, unique: false, type: "string", default: "",
-                             short: "Accepted for VirtualDomain compatibility; no effect",
-                             long: "VirtualDomain's \(c.name) is accepted so that a resource can switch to this agent "
-                                + "unchanged, but it has no effect: \(c.reason).")
+                             short: "VirtualDomain's \(c.name): not supported, refused when set",
+                             long: "Listed so that a resource switching from VirtualDomain passes the cluster tools' "
+                                + "checks; when set, validate-all and start fail (OCF_ERR_CONFIGURED): \(c.reason).")
         }
         out += """
             </parameters>

@@ -57,7 +57,11 @@ struct OCFMode {
             settings = fallback
         }
         let controller = GuestController(settings: settings, reporter: NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: logger), logger: logger), logger: logger,
-                                         resourceInstance: environment["OCF_RESOURCE_INSTANCE"])
+                                         resourceInstance: environment["OCF_RESOURCE_INSTANCE"],
+                                         // Pacemaker passes its feature set to every agent it runs; ocf-tester and
+                                         // a hand-run agent do not, and have no CIB to write.
+                                         pacemakerResource: environment["OCF_RESKEY_crm_feature_set"] != nil
+                                             ? environment["OCF_RESOURCE_INSTANCE"] : nil)
         do {
             switch action {
             case "validate-all", "reload", "reload-agent":
@@ -110,6 +114,7 @@ struct OCFMode {
             // The [notify] section is part of the configuration: a typo there silently loses every mail.
             _ = try Notifier(configuration: controller.settings.file)
                 .settings(forGuest: definition?.name ?? controller.settings.domainName)
+            if let problem = controller.validationProblems().first { throw problem }
             return OCF.success.rawValue
         } catch {
             return fail(Agent.code(for: error), "\(error)")

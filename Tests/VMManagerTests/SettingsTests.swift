@@ -92,11 +92,65 @@ struct SettingsTests {
         #expect(t.dataURI(for: "b") == "tcp:b:49152")
     }
 
+    @Test("migrateport and --migrateuri build the data URI in VirtualDomain's order; an FQDN gets the suffix after its first label")
+    func migratePortAndOptionsURI() throws {
+        var m = MigrationSettings(transport: "tcp", user: nil, networkSuffix: "-mig", migrateURI: nil,
+                                  remoteURI: nil, downtimeMilliseconds: 0, speedMiBPerSecond: 0)
+        m.port = 49200
+        #expect(m.dataURI(for: "bravo") == "tcp:bravo-mig:49200")
+        #expect(m.remoteURI(for: "bravo.lab.example", hypervisor: "qemu:///system") == "qemu+tcp://bravo-mig.lab.example/system")
+        #expect(m.dataURI(for: "bravo.lab.example") == "tcp:bravo-mig.lab.example:49200")
+        var plain = MigrationSettings(transport: nil, user: nil, networkSuffix: nil, migrateURI: nil, remoteURI: nil,
+                                      downtimeMilliseconds: 0, speedMiBPerSecond: 0)
+        #expect(plain.dataURI(for: "bravo") == nil)
+        plain.port = 49160
+        #expect(plain.dataURI(for: "bravo") == "tcp:bravo:49160")
+        plain.options = try MigrateOptions.parse("--migrateuri=tcp://%n-fast")
+        #expect(plain.dataURI(for: "bravo") == "tcp:bravo-fast:49160")
+        plain.options = try MigrateOptions.parse("--migrateuri tcp:%n-fast:50000")
+        #expect(plain.dataURI(for: "bravo") == "tcp:bravo-fast:50000")
+        let given = MigrationSettings(transport: nil, user: nil, networkSuffix: nil, migrateURI: "tcp:%n-x",
+                                      remoteURI: nil, downtimeMilliseconds: 0, speedMiBPerSecond: 0,
+                                      options: try MigrateOptions.parse("--migrateuri=tcp:%n-y"))
+        #expect(given.dataURI(for: "b") == "tcp:b-x", "migrateuri wins over --migrateuri, as in VirtualDomain")
+    }
+
+    @Test("migrate_options: the options users put there become the API's flags; an unknown one is an error naming it")
+    func migrateOptionsParse() throws {
+        let o = try MigrateOptions.parse("--live --p2p --tunnelled --compressed --auto-converge --postcopy --unsafe "
+                                         + "--tls --parallel-connections=4 --copy-storage-inc --bandwidth 200 "
+                                         + "--timeout=30 --listen-address 10.0.0.2 --abort-on-error --verbose")
+        #expect(o.peerToPeer && o.tunnelled && o.compressed && o.autoConverge && o.postcopy && o.unsafe && o.tls)
+        #expect(o.parallelConnections == 4 && o.copyStorage == .incremental && o.bandwidthMiBPerSecond == 200)
+        #expect(o.suspendAfterSeconds == 30 && o.listenAddress == "10.0.0.2")
+        #expect(try MigrateOptions.parse("") == MigrateOptions())
+        #expect(try MigrateOptions.parse("--parallel").parallelConnections == 2)
+        for (bad, says) in [("--frobnicate", "unknown option --frobnicate"),
+                            ("--undefinesource", "--undefinesource is refused"),
+                            ("--dname other", "--dname is refused"),
+                            ("--tunnelled", "--tunnelled needs --p2p"),
+                            ("--bandwidth", "--bandwidth needs a value"),
+                            ("--bandwidth fast", "--bandwidth needs a whole number"),
+                            ("--p2p=yes", "--p2p takes no value"),
+                            ("p2p", "is not an option")] {
+            #expect(throws: ConfigError.self) { try MigrateOptions.parse(bad) }
+            do { _ = try MigrateOptions.parse(bad) } catch { #expect(error.message.contains(says), "\(bad): \(error.message)") }
+        }
+        // Through the settings: the error names the parameter, and resolving fails (validate-all: 6).
+        #expect(throws: ConfigError.self) {
+            try GuestSettings.resolve(parameters: ["domain": "web1", "migrate_options": "--live --frobnicate"])
+        }
+        let s = try GuestSettings.resolve(parameters: ["domain": "web1", "migrate_options": "--p2p --unsafe",
+                                                       "migrateport": "49155"])
+        #expect(s.migration.options.peerToPeer && s.migration.options.unsafe && s.migration.port == 49155)
+        #expect(throws: ConfigError.self) { try GuestSettings.resolve(parameters: ["domain": "w", "migrateport": "70000"]) }
+    }
+
     @Test("docs/agent.md documents every parameter of the table")
     func docsCoverEveryParameter() throws {
         let doc = try String(contentsOfFile: Self.root + "/docs/agent.md", encoding: .utf8)
         for p in Parameters.all { #expect(doc.contains("`\(p.name)`"), "docs/agent.md lacks \(p.name)") }
-        for c in Parameters.acceptedForCompatibility { #expect(doc.contains("`\(c.name)`"), "docs/agent.md lacks \(c.name)") }
+        for c in Parameters.refusedFromVirtualDomain { #expect(doc.contains("`\(c.name)`"), "docs/agent.md lacks \(c.name)") }
     }
 }
 
@@ -166,5 +220,58 @@ struct SavedStateSettingsTests {
             return
         }
         #expect(why.contains("disk.img was written after the image was saved"), "\(why)")
+    }
+}
+
+@Suite("A drop-in for VirtualDomain")
+struct VirtualDomainDropInTests {
+    /// The parameters of the installed resource-agents' VirtualDomain, from its own meta-data.
+    static func virtualDomainParameters() throws -> [String] {
+        let agent = "/usr/lib/ocf/resource.d/heartbeat/VirtualDomain"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: agent)
+        p.arguments = ["meta-data"]
+        p.environment = ["OCF_ROOT": "/usr/lib/ocf", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        return text.matches(of: /<parameter name="([a-z_]+)"/).map { String($0.output.1) }
+    }
+
+    @Test("every parameter of VirtualDomain's own meta-data is honoured or refused, none accepted and ignored")
+    func everyParameterHonouredOrRefused() throws {
+        let theirs = try Self.virtualDomainParameters()
+        #expect(theirs.count >= 25, "VirtualDomain's meta-data: \(theirs)")
+        for name in theirs {
+            let honoured = Parameters.named(name)
+            let refused = Parameters.refusedNames.contains(name)
+            #expect(honoured != nil || refused, "\(name): neither in the parameter table nor refused")
+            if let honoured { #expect(honoured.fromVirtualDomain, "\(name) is in the table but not marked as VirtualDomain's") }
+        }
+        // Refused ones fail validation when set (the start path throws the same message).
+        for name in Parameters.refusedNames {
+            let s = try GuestSettings.resolve(parameters: ["domain": "web1", name: "/var/lib/libvirt/images/base.qcow2"])
+            #expect(s.refused.contains { $0.hasPrefix("\(name) is set but not supported") }, "\(name): \(s.refused)")
+        }
+        let s = try GuestSettings.resolve(parameters: ["domain": "web1", "stateless": "false"])
+        #expect(s.refused.isEmpty, "an unset or false refused parameter is fine")
+    }
+
+    @Test("VirtualDomain's defaults: utilization pushed for cpu and both memories; sync_config_on_stop implies save_config_on_stop")
+    func defaultsAsVirtualDomain() throws {
+        let d = try GuestSettings.resolve(parameters: ["domain": "web1"])
+        #expect(d.utilization == ["cpu": true, "host_memory": true, "hv_memory": true])
+        #expect(!d.saveConfigOnStop && !d.syncConfigOnStop && !d.startResources)
+        let u = try GuestSettings.resolve(parameters: ["domain": "web1", "autoset_utilization_cpu": "false",
+                                                       "unset_utilization_cpu": "true",
+                                                       "autoset_utilization_hv_memory": "false"])
+        #expect(u.utilization == ["cpu": false, "host_memory": true])
+        let sync = try GuestSettings.resolve(parameters: ["domain": "web1", "sync_config_on_stop": "true"])
+        #expect(sync.saveConfigOnStop && sync.syncConfigOnStop)
+        #expect(throws: ConfigError.self) { try GuestSettings.resolve(parameters: ["domain": "w", "start_resources": "maybe"]) }
     }
 }

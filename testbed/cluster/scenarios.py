@@ -478,6 +478,15 @@ def pacemaker(results):
         wait_until("%s answers the client" % g, lambda: client.answering(g, started), 120)
     log("vm1 runs on alpha, vm2 on bravo, both answer the client")
 
+    # --- utilization: the agent put each guest's vCPUs and memory into the CIB (VirtualDomain's autoset) ----
+    def utilization(g, attr):
+        return in_node("alpha", "crm_resource", "-Q", "-r", g, "-z", "-g", attr, check=False).stdout.strip()
+    for g in guests:
+        wait_until("%s's utilization in the CIB" % g, lambda: utilization(g, "hv_memory") == "128", 60)
+        got = {a: utilization(g, a) for a in ("cpu", "host_memory", "hv_memory")}
+        check(got == {"cpu": "1", "host_memory": "128", "hv_memory": "128"},
+              "%s: utilization in the CIB is the guest's (%s)" % (g, got))
+
     # --- crm and pcs: one configuration -----------------------------------------------------------
     live = in_node("alpha", "cibadmin", "-Q").stdout
     in_node("alpha", "bash", "-c", "cibadmin --empty >/run/pcs-cib.xml && PCS_FILE=/run/pcs-cib.xml LAB_DIR=%s "
@@ -486,6 +495,18 @@ def pacemaker(results):
     diff = same_configuration(cib_model(live), cib_model(written))
     check(not diff, "examples' pcs-commands.sh (run by pcs against an empty CIB, which also checks the agent's "
           "meta-data) configures what resources.crm configured%s" % ("" if not diff else ":\n  " + "\n  ".join(diff)))
+
+    # --- switching a VirtualDomain resource: docs/agent.md's one line ------------------------------
+    in_node("alpha", "crm", "configure", "primitive", "vd-switch", "ocf:heartbeat:VirtualDomain",
+            "params", "config=/srv/vm/none/none.xml", "migration_transport=tcp", "meta", "target-role=Stopped",
+            "is-managed=false")  # never acted on: a configuration check only
+    in_node("alpha", "cibadmin", "--modify", "--xml-text",
+            '<primitive id="vd-switch" class="ocf" provider="vmmanager" type="guest"/>')
+    switched = cib_model(in_node("alpha", "cibadmin", "-Q").stdout)["prims"]["vd-switch"]
+    check(switched["agent"] == ("ocf", "vmmanager", "guest") and switched["params"] ==
+          {"config": "/srv/vm/none/none.xml", "migration_transport": "tcp"},
+          "docs/agent.md's cibadmin line switches a VirtualDomain resource to ocf:vmmanager:guest, parameters kept")
+    in_node("alpha", "crm", "configure", "delete", "vd-switch")
 
     # --- live move --------------------------------------------------------------------------------
     log("live move: crm_resource --move vm1 to bravo")

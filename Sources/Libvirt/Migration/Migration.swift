@@ -43,6 +43,25 @@ public struct MigrationOptions: Sendable {
     public var autoConverge: Bool = false
     /// Migrate even if libvirt thinks disks are unsafe to share (`VIR_MIGRATE_UNSAFE`).
     public var unsafe: Bool = false
+    /// Compress the memory stream (`VIR_MIGRATE_COMPRESSED`).
+    public var compressed: Bool = false
+    /// Allow switching to post-copy (`VIR_MIGRATE_POSTCOPY`).
+    public var postcopy: Bool = false
+    /// Encrypt QEMU's stream with TLS (`VIR_MIGRATE_TLS`).
+    public var tls: Bool = false
+    /// Several connections for the memory stream (`VIR_MIGRATE_PARALLEL`,
+    /// `VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS`).
+    public var parallelConnections: Int?
+    /// Copy the disks as well: every block (`VIR_MIGRATE_NON_SHARED_DISK`) or the top image only
+    /// (`VIR_MIGRATE_NON_SHARED_INC`).
+    public enum StorageCopy: Sendable { case all, incremental }
+    public var copyStorage: StorageCopy?
+    /// Keep the domain from being changed at the source until the migration ends (`VIR_MIGRATE_CHANGE_PROTECTION`).
+    public var changeProtection: Bool = false
+    /// Where QEMU on the destination listens (`VIR_MIGRATE_PARAM_LISTEN_ADDRESS`).
+    public var listenAddress: String?
+    /// Pause the guest when the copy has run this long, so that it converges (virsh's `--timeout`).
+    public var suspendAfter: Duration?
     /// The deadline. When it passes the migration job is aborted (`virDomainAbortJob`) and the guest
     /// keeps running at the source.
     public var timeout: Duration = .seconds(120)
@@ -60,6 +79,16 @@ public struct MigrationOptions: Sendable {
         if tunnelled { f |= VIR_MIGRATE_TUNNELLED.rawValue }
         if autoConverge { f |= VIR_MIGRATE_AUTO_CONVERGE.rawValue }
         if unsafe { f |= VIR_MIGRATE_UNSAFE.rawValue }
+        if compressed { f |= VIR_MIGRATE_COMPRESSED.rawValue }
+        if postcopy { f |= VIR_MIGRATE_POSTCOPY.rawValue }
+        if tls { f |= VIR_MIGRATE_TLS.rawValue }
+        if parallelConnections != nil { f |= VIR_MIGRATE_PARALLEL.rawValue }
+        if changeProtection { f |= VIR_MIGRATE_CHANGE_PROTECTION.rawValue }
+        switch copyStorage {
+        case .all: f |= VIR_MIGRATE_NON_SHARED_DISK.rawValue
+        case .incremental: f |= VIR_MIGRATE_NON_SHARED_INC.rawValue
+        case nil: break
+        }
         if !offline { f |= VIR_MIGRATE_ABORT_ON_ERROR.rawValue }
         return f
     }
@@ -68,6 +97,10 @@ public struct MigrationOptions: Sendable {
         var p: [(String, TypedParameters.Value)] = []
         if let migrateURI { p.append((VIR_MIGRATE_PARAM_URI, .string(migrateURI))) }
         if let bandwidthMiBPerSecond { p.append((VIR_MIGRATE_PARAM_BANDWIDTH, .ullong(bandwidthMiBPerSecond))) }
+        if let parallelConnections {
+            p.append((VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS, .int(Int32(clamping: parallelConnections))))
+        }
+        if let listenAddress { p.append((VIR_MIGRATE_PARAM_LISTEN_ADDRESS, .string(listenAddress))) }
         return p
     }
 }
@@ -138,10 +171,15 @@ extension Domain {
         }
 
         var aborted = false
+        var suspended = false
         while !finished.isSet {
             try? await Task.sleep(for: options.progressInterval)
             if finished.isSet { break }
             if let stats = try? await jobStats(), stats.isActive { progress(stats) }
+            if !suspended, let after = options.suspendAfter, ContinuousClock.now - started >= after {
+                suspended = true
+                try? await suspend()
+            }
             if !aborted, ContinuousClock.now - started >= options.timeout {
                 aborted = true
                 try? await abortJob()

@@ -230,6 +230,8 @@ public struct ConfigurationCheck: Sendable {
         var out: [CheckFinding] = []
         func add(_ level: CheckFinding.Level, _ message: String) { out.append(CheckFinding(level, name, message)) }
         let controller = GuestController(settings: settings, reporter: CollectingReporter(), logger: Notifier.silent)
+        // What validate-all refuses (VirtualDomain parameters not supported, programs missing) is a failure here too.
+        for problem in controller.validationProblems() { add(.failure, problem.message) }
         let store = controller.savedStateStore(for: name)
         if store.kind == .directory {
             add(.ok, "saved state in \(store.directory)")

@@ -38,6 +38,9 @@ public enum ReadinessNow: Sendable, Equatable {
             return .notJudged("a console line counts only while a start waits for it")
         case .uptime:
             return .notJudged("a timer counts only while a start waits for it")
+        case .scripts(let scripts):
+            if let why = await scripts.firstFailure(guest: domain.name, timeout: timeout) { return .notReady(why) }
+            return .ready
         }
     }
 }

@@ -13,13 +13,16 @@ public struct GuestController: Sendable {
     public let logger: Logger
     /// The cluster's name for this resource (OCF_RESOURCE_INSTANCE), used to remember the domain name.
     public let resourceInstance: String?
+    /// The resource's id when Pacemaker runs the agent (its CIB can be written: utilization).
+    public let pacemakerResource: String?
 
     public init(settings: GuestSettings, reporter: any TransitionReporter, logger: Logger,
-                resourceInstance: String? = nil) {
+                resourceInstance: String? = nil, pacemakerResource: String? = nil) {
         self.settings = settings
         self.reporter = reporter
         self.logger = logger
         self.resourceInstance = resourceInstance
+        self.pacemakerResource = pacemakerResource
     }
 
     // MARK: - What the guest is
@@ -79,6 +82,7 @@ public struct GuestController: Sendable {
             throw AgentError(.misconfigured, "this resource started guest '\(started)', which still runs, but its XML "
                              + "now names '\(name)'; stop the resource before pointing it at another guest")
         }
+        if let refused = settings.refused.first { throw AgentError(.misconfigured, refused) }
         let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: deadline - clock.now, purpose: "start")
         defer { lock.release() }
@@ -88,12 +92,15 @@ public struct GuestController: Sendable {
             let host = try await connect(timeout: deadline - clock.now)
             let domain = try await ensureDefined(name: name, definition: definition, on: host)
             memory.rememberUUID(name, domain.uuid)
+            try await startHostResources(for: definition, on: host)
             try await StartGuard(peers: settings.peers, logger: logger)
                 .check(domain, localHost: try? await host.connection.hostname(), timeout: .seconds(5))
             var effective = definition
             if effective == nil, let xml = try? await domain.xml(.inactive) { effective = try? DomainDefinition(xml: xml) }
             let probe = settings.readiness.probe(for: effective)
-            return try await bringUp(domain, on: host, probe: probe, definition: effective, deadline: deadline)
+            let outcome = try await bringUp(domain, on: host, probe: probe, definition: effective, deadline: deadline)
+            await syncUtilization(domain, deadline: deadline)
+            return outcome
         } catch {
             reporter.report(Transition(kind: "start-failed", guest: name, uuid: definition?.uuid,
                                        reason: "\(error)", configPath: settings.configPath))
@@ -429,6 +436,7 @@ public struct GuestController: Sendable {
             try Data(xml.utf8).write(to: URL(fileURLWithPath: temporary))
             _ = rename(temporary, path)
             memory.rememberDefinition(domain.name, digest: ResourceMemory.digest(xml))
+            await syncConfig(path, timeout: .seconds(20))
         } catch {
             logger.warning("could not save the definition on stop", metadata: ["path": "\(path)", "error": "\(error)"])
         }
@@ -462,6 +470,8 @@ public struct GuestController: Sendable {
     }
 
     private func monitorGuest(depth: Int, timeout: Duration) async -> Health {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
         guard let name = (try? definitionFromConfig())??.name ?? domainName else { return .notRunning }
         guard Self.canBeADomainName(name) else { return .notRunning }
         if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), timeout / 2)) {
@@ -469,7 +479,11 @@ public struct GuestController: Sendable {
                                   + "(\(settings.configPath ?? "-")) now names '\(name)'. Put the XML back, or stop the "
                                   + "resource (its stop stops '\(started)') before changing it")
         }
-        let health = await judge(name, depth: depth, timeout: timeout)
+        var health = await judge(name, depth: depth, timeout: timeout)
+        if health == .running, !settings.monitorScripts.paths.isEmpty,
+           let why = await settings.monitorScripts.firstFailure(guest: name, timeout: deadline - clock.now - .milliseconds(500)) {
+            health = .failed(why)
+        }
         switch health {
         case .running: memory.rememberFailure(name, nil)
         case .failed(let why): memory.rememberFailure(name, why)
@@ -509,6 +523,7 @@ public struct GuestController: Sendable {
                 return .failed("guest \(name)'s guest agent does not answer: \(error.message)")
             }
         }
+        if state.kind == .running { await syncUtilization(domain, deadline: ContinuousClock.now + timeout / 2) }
         if depth >= 20, state.kind == .running {
             var definition = (try? definitionFromConfig()) ?? nil
             if definition == nil, let xml = try? await domain.xml(.inactive) { definition = try? DomainDefinition(xml: xml) }
@@ -541,12 +556,29 @@ public struct GuestController: Sendable {
         let host = try await connect(timeout: deadline - clock.now)
         let domain = try await host.guest(name)
         let uri = settings.migration.remoteURI(for: target, hypervisor: settings.hypervisor)
+        let given = settings.migration.options
         var options = MigrationOptions()
-        options.migrateURI = settings.migration.dataURI(for: target)
+        options.migrateURI = given.tunnelled ? nil : settings.migration.dataURI(for: target)
         if settings.migration.downtimeMilliseconds > 0 { options.maxDowntime = .milliseconds(settings.migration.downtimeMilliseconds) }
         if settings.migration.speedMiBPerSecond > 0 { options.bandwidthMiBPerSecond = UInt64(settings.migration.speedMiBPerSecond) }
+        else if let bandwidth = given.bandwidthMiBPerSecond { options.bandwidthMiBPerSecond = UInt64(bandwidth) }
+        options.tunnelled = given.tunnelled
+        options.compressed = given.compressed
+        options.autoConverge = given.autoConverge
+        options.postcopy = given.postcopy
+        options.unsafe = given.unsafe
+        options.tls = given.tls
+        options.parallelConnections = given.parallelConnections
+        options.changeProtection = given.changeProtection
+        options.listenAddress = given.listenAddress
+        options.copyStorage = switch given.copyStorage {
+        case .all: .all
+        case .incremental: .incremental
+        case nil: nil
+        }
+        options.suspendAfter = given.suspendAfterSeconds.map { .seconds($0) }
         options.timeout = max(.seconds(1), deadline - clock.now - .seconds(2))
-        let report = try await host.migrate(domain, to: uri, options: options)
+        let report = try await host.migrate(domain, to: uri, options: options, peerToPeer: given.peerToPeer)
         var t = Transition(kind: "migrated", guest: name, uuid: domain.uuid, reason: "migrated to \(target)",
                            previousState: "running", newState: report.destinationState.description,
                            configPath: settings.configPath)
@@ -681,7 +713,7 @@ struct ResourceMemory {
         if savedStateDirectory(name) != path { write("\(directory)/saved-state", name, path) }
     }
 
-    private func write(_ dir: String, _ file: String, _ text: String) {
+    func write(_ dir: String, _ file: String, _ text: String) {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try? Data((text + "\n").utf8).write(to: URL(fileURLWithPath: "\(dir)/\(file)"), options: .atomic)
     }

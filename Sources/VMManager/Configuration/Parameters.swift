@@ -83,6 +83,35 @@ public enum Parameters {
                   "Save the live definition on stop",
                   "Before stopping, write the guest's current inactive definition back to 'config' (if it "
                       + "changed and still parses), so runtime changes are kept."),
+        Parameter("sync_config_on_stop", .boolean, default: "false", virtualDomain: true,
+                  "Sync the XML to the other nodes with csync2",
+                  "As VirtualDomain: implies save_config_on_stop, and after the XML was written back runs "
+                      + "`csync2 -x <config>`. Needs csync2 (validate-all exits 5 without it)."),
+        Parameter("start_resources", .boolean, default: "false", virtualDomain: true,
+                  "Start the guest's networks and pools",
+                  "Before starting the guest, start the libvirt networks (<interface type='network'>) and storage "
+                      + "pools (<disk type='volume'>) its XML uses when they are defined but inactive."),
+        Parameter("autoset_utilization_cpu", .boolean, default: "true", virtualDomain: true,
+                  "Put the guest's vCPUs into the resource's cpu utilization",
+                  "Under Pacemaker, the guest's vCPU count is set as the resource's cpu utilization attribute "
+                      + "(crm_resource --utilization), only when it differs from what this node last set."),
+        Parameter("autoset_utilization_host_memory", .boolean, default: "true", virtualDomain: true,
+                  "Put the guest's memory into host_memory utilization",
+                  "Under Pacemaker, the guest's maximum memory in MiB is set as the resource's host_memory "
+                      + "utilization attribute, only when it changes."),
+        Parameter("autoset_utilization_hv_memory", .boolean, default: "true", virtualDomain: true,
+                  "Put the guest's memory into hv_memory utilization",
+                  "Under Pacemaker, the guest's maximum memory in MiB is set as the resource's hv_memory "
+                      + "utilization attribute, only when it changes."),
+        Parameter("unset_utilization_cpu", .boolean, default: "false", virtualDomain: true,
+                  "Remove the cpu utilization",
+                  "With autoset_utilization_cpu=false: delete the resource's cpu utilization attribute."),
+        Parameter("unset_utilization_host_memory", .boolean, default: "false", virtualDomain: true,
+                  "Remove the host_memory utilization",
+                  "With autoset_utilization_host_memory=false: delete the resource's host_memory utilization attribute."),
+        Parameter("unset_utilization_hv_memory", .boolean, default: "false", virtualDomain: true,
+                  "Remove the hv_memory utilization",
+                  "With autoset_utilization_hv_memory=false: delete the resource's hv_memory utilization attribute."),
         Parameter("shutdown_mode", virtualDomain: true,
                   "Graceful shutdown modes",
                   "Comma-separated libvirt shutdown modes for the shutdown step: acpi, agent, initctl, signal, "
@@ -119,6 +148,26 @@ public enum Parameters {
         Parameter("migrateuri", virtualDomain: true,
                   "Where QEMU sends memory",
                   "Migration data URI; %n is replaced by the target node name (e.g. tcp:%n-mig)."),
+        Parameter("monitor_scripts", virtualDomain: true,
+                  "The admin's health checks",
+                  "Scripts (separated by spaces) run one after another at every monitor once libvirt says the "
+                      + "guest runs, each within its share of the monitor's timeout; the first that exits non-zero "
+                      + "(or is killed at its deadline) fails the monitor with its output as the exit reason. "
+                      + "readiness=monitor-scripts makes start wait until they all succeed."),
+        Parameter("migrateport", .integer, virtualDomain: true,
+                  "Port for the migrate URI",
+                  "Port QEMU on the target listens on, added to a tcp: migrate URI that names none (with "
+                      + "migration_network_suffix: tcp:<target><suffix>:<port>). Unset: libvirt picks one of "
+                      + "49152-49215."),
+        Parameter("migrate_options", virtualDomain: true,
+                  "virsh migrate options",
+                  "The virsh migrate options VirtualDomain users set, applied through libvirt's API: --p2p, "
+                      + "--tunnelled, --compressed, --auto-converge, --postcopy, --unsafe, --tls, --parallel, "
+                      + "--parallel-connections N, --copy-storage-all, --copy-storage-inc, --migrateuri URI (%n = "
+                      + "target), --listen-address A, --bandwidth MiB/s, --timeout s (pause the guest after s "
+                      + "seconds so the copy converges), --change-protection; --live, --persistent, "
+                      + "--abort-on-error and --verbose are always on. Any other option is a configuration "
+                      + "error that names it."),
         Parameter("remoteuri", virtualDomain: true,
                   "libvirt URI of the migration target",
                   "Overrides the generated remote URI; %n is replaced by the target node name."),
@@ -145,23 +194,20 @@ public enum Parameters {
                   "Lock files that serialise the agent and vmctl acting on one guest."),
     ]
 
-    /// VirtualDomain parameters that vmmanager accepts so that a resource can switch type unchanged, but
-    /// that have no effect here, with the reason (they appear in meta-data as deprecated).
-    public static let acceptedForCompatibility: [(name: String, reason: String)] = [
-        ("migrateport", "vmmanager lets libvirt pick the port unless migrateuri names one"),
-        ("migrate_options", "raw virsh options cannot be passed to libvirt's API; use the named parameters"),
-        ("monitor_scripts", "use readiness=... and OCF_CHECK_LEVEL=20 instead"),
-        ("autoset_utilization_cpu", "utilization is not pushed to the CIB"),
-        ("autoset_utilization_hv_memory", "utilization is not pushed to the CIB"),
-        ("autoset_utilization_host_memory", "utilization is not pushed to the CIB"),
-        ("unset_utilization_cpu", "utilization is not pushed to the CIB"),
-        ("unset_utilization_hv_memory", "utilization is not pushed to the CIB"),
-        ("unset_utilization_host_memory", "utilization is not pushed to the CIB"),
-        ("sync_config_on_stop", "csync2 is not run; keep guest XML on shared storage or in configuration management"),
-        ("start_resources", "libvirt pools and networks are not started by the agent"),
+    /// VirtualDomain parameters that vmmanager does not implement. They are in the meta-data (so that a
+    /// resource switching its type still passes pcs's and crm's checks), and left unset they are fine; set,
+    /// validate-all and every start refuse them with the reason (OCF_ERR_CONFIGURED): never ignored.
+    public static let refusedFromVirtualDomain: [(name: String, reason: String)] = [
+        ("backingfile", stateless),
+        ("stateless", stateless),
+        ("copyindirs", stateless),
     ]
+    static let stateless = "VirtualDomain's stateless guests (a fresh overlay over a backing file at every start, "
+        + "copyindirs copied in) are not supported: a guest whose state is thrown away at each start cannot be "
+        + "saved by a stop and resumed by the next start, which is what vmmanager does; keep such guests on "
+        + "VirtualDomain or give them a disk of their own"
 
     public static func named(_ name: String) -> Parameter? { all.first { $0.name == name } }
     public static let names: Set<String> = Set(all.map(\.name))
-    public static let compatibilityNames: Set<String> = Set(acceptedForCompatibility.map(\.name))
+    public static let refusedNames: Set<String> = Set(refusedFromVirtualDomain.map(\.name))
 }

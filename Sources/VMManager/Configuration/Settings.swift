@@ -35,6 +35,16 @@ public struct GuestSettings: Sendable {
     public let savedState: SavedStateSetting
     public let saveConfigOnStop: Bool
     public let readiness: ReadinessSetting
+    /// VirtualDomain's `monitor_scripts`, run at every monitor of a running guest.
+    public let monitorScripts: MonitorScripts
+    /// `sync_config_on_stop`: csync2 the XML after writing it back (implies `saveConfigOnStop`).
+    public var syncConfigOnStop = false
+    /// `start_resources`: start the guest's inactive networks and pools before it.
+    public var startResources = false
+    /// Utilization attributes to keep in the CIB: attribute → set (true) or delete (false); absent = leave.
+    public var utilization: [String: Bool] = [:]
+    /// VirtualDomain parameters that are set but refused here, with the reason (validate-all and start fail).
+    public var refused: [String] = []
     public let startTimeout: Duration
     public let stopTimeout: Duration
     public let peers: [String]
@@ -89,7 +99,7 @@ public struct GuestSettings: Sendable {
 
         var values: [String: (value: String, source: Source)] = [:]
         for p in Parameters.all where !p.defaultValue.isEmpty { values[p.name] = (p.defaultValue, .defaultValue) }
-        let allowed = Parameters.names.union(Parameters.compatibilityNames).union(notifyKeys)
+        let allowed = Parameters.names.union(Parameters.refusedNames).union(notifyKeys)
         func apply(_ entries: [ConfigFile.Entry], in file: ConfigFile) throws(ConfigError) {
             for e in entries {
                 guard allowed.contains(e.key) else {
@@ -174,7 +184,10 @@ public struct GuestSettings: Sendable {
             return modes
         }
         let readiness = try reader.read(["readiness"]) { () throws(ConfigError) -> ReadinessSetting in
-            do { return try ReadinessSetting.parse(reader.string("readiness") ?? "auto") } catch {
+            do {
+                return try ReadinessSetting.parse(reader.string("readiness") ?? "auto",
+                                                  scripts: MonitorScripts.parse(reader.string("monitor_scripts") ?? ""))
+            } catch {
                 throw reader.invalid("readiness", (error as? ReadinessSetting.ParseError)?.message ?? "\(error)")
             }
         }
@@ -182,10 +195,14 @@ public struct GuestSettings: Sendable {
             values: values, file: file, domainName: name, configPath: configPath,
             hypervisor: reader.string("hypervisor") ?? "qemu:///system",
             stopMethods: methods, shutdownModes: modes, savedState: savedState,
-            saveConfigOnStop: try reader.read(["save_config_on_stop"]) { () throws(ConfigError) in
-                try reader.bool("save_config_on_stop")
+            saveConfigOnStop: try reader.read(["save_config_on_stop", "sync_config_on_stop"]) { () throws(ConfigError) in
+                // VirtualDomain: sync_config_on_stop implies save_config_on_stop.
+                let save = try reader.bool("save_config_on_stop")
+                let sync = try reader.bool("sync_config_on_stop")
+                return save || sync
             },
             readiness: readiness,
+            monitorScripts: MonitorScripts.parse(reader.string("monitor_scripts") ?? ""),
             startTimeout: .seconds(try reader.read(["start_timeout"]) { () throws(ConfigError) in
                 try reader.positiveInt("start_timeout")
             }),
@@ -202,6 +219,16 @@ public struct GuestSettings: Sendable {
                 },
                 speedMiBPerSecond: try reader.read(["migration_speed"]) { () throws(ConfigError) in
                     try reader.nonNegativeInt("migration_speed")
+                },
+                port: try reader.read(["migrateport"]) { () throws(ConfigError) -> Int? in
+                    guard reader.string("migrateport") != nil else { return nil }
+                    let port = try reader.positiveInt("migrateport")
+                    guard port <= 65535 else { throw reader.invalid("migrateport", "expected a TCP port, 1…65535") }
+                    return port
+                },
+                options: try reader.read(["migrate_options"]) { () throws(ConfigError) in
+                    do throws(ConfigError) { return try MigrateOptions.parse(reader.string("migrate_options") ?? "") }
+                    catch { throw reader.invalid("migrate_options", error.message) }
                 }),
             managedSaveDirectory: try reader.read(["managed_save_dir"]) { () throws(ConfigError) in
                 try reader.directory("managed_save_dir")
@@ -211,6 +238,25 @@ public struct GuestSettings: Sendable {
             },
             stateDirectory: try reader.read(["state_dir"]) { () throws(ConfigError) in try reader.directory("state_dir") },
             lockDirectory: try reader.read(["lock_dir"]) { () throws(ConfigError) in try reader.directory("lock_dir") })
+        settings.syncConfigOnStop = try reader.read(["sync_config_on_stop"]) { () throws(ConfigError) in
+            try reader.bool("sync_config_on_stop")
+        }
+        settings.startResources = try reader.read(["start_resources"]) { () throws(ConfigError) in
+            try reader.bool("start_resources")
+        }
+        for attribute in ["cpu", "host_memory", "hv_memory"] {
+            let set = try reader.read(["autoset_utilization_\(attribute)"]) { () throws(ConfigError) in
+                try reader.bool("autoset_utilization_\(attribute)")
+            }
+            let unset = try reader.read(["unset_utilization_\(attribute)"]) { () throws(ConfigError) in
+                try reader.bool("unset_utilization_\(attribute)")
+            }
+            if set { settings.utilization[attribute] = true } else if unset { settings.utilization[attribute] = false }
+        }
+        for (name, reason) in Parameters.refusedFromVirtualDomain {
+            guard let value = reader.string(name), !["", "0", "false", "no", "off"].contains(value.lowercased()) else { continue }
+            settings.refused.append("\(name) is set but not supported: \(reason)")
+        }
         settings.problems = problems + reader.problems
         return settings
     }
@@ -228,6 +274,10 @@ public struct MigrationSettings: Sendable, Hashable {
     public let remoteURI: String?
     public let downtimeMilliseconds: Int
     public let speedMiBPerSecond: Int
+    /// `migrateport`: the port of the data URI when it names none.
+    public var port: Int? = nil
+    /// `migrate_options`, understood.
+    public var options = MigrateOptions()
 
     /// The libvirt URI of `target` as VirtualDomain builds it: `remoteuri` with %n replaced, else the
     /// local hypervisor URI with the target's host: `qemu+ssh://[user@]target<suffix>/system`.
@@ -239,15 +289,34 @@ public struct MigrationSettings: Sendable, Hashable {
         let path = pieces.count >= 2 ? String(pieces[pieces.count - 1]) : "system"
         let scheme = transport.map { "\(driver)+\($0)" } ?? driver
         let userPart = user.map { "\($0)@" } ?? ""
-        return "\(scheme)://\(userPart)\(target)\(networkSuffix ?? "")/\(path)"
+        return "\(scheme)://\(userPart)\(Self.withSuffix(target, networkSuffix))/\(path)"
     }
 
-    /// The data URI: `migrateuri` with %n replaced, else `tcp:<target><suffix>` when a suffix is set,
-    /// else nil (libvirt uses the target's host name).
+    /// The data URI, in VirtualDomain's order: `migrateuri`, else `--migrateuri` of `migrate_options` (both
+    /// with %n replaced), else `tcp:<target><suffix>` when a suffix is set, else nil (libvirt uses the
+    /// target's host name). `migrateport` is added to a `tcp:` URI that names no port (and makes
+    /// `tcp:<target>:<port>` when there is no URI at all).
     public func dataURI(for target: String) -> String? {
-        if let migrateURI { return migrateURI.replacing("%n", with: target) }
-        if let networkSuffix { return "tcp:\(target)\(networkSuffix)" }
-        return nil
+        var uri: String? = nil
+        if let migrateURI { uri = migrateURI.replacing("%n", with: target) }
+        else if let given = options.migrateURI { uri = given.replacing("%n", with: target) }
+        else if let networkSuffix { uri = "tcp:\(Self.withSuffix(target, networkSuffix))" }
+        guard let port else { return uri }
+        guard let current = uri else { return "tcp:\(target):\(port)" }
+        guard current.hasPrefix("tcp:") else { return current }
+        var host = current.dropFirst("tcp:".count)
+        if host.hasPrefix("//") { host = host.dropFirst(2) }
+        if host.hasSuffix("/") { host = host.dropLast() }
+        let hasPort = host.hasPrefix("[") ? host.contains("]:") : host.contains(":")
+        return hasPort ? current : "tcp:\(host):\(port)"
+    }
+
+    /// VirtualDomain's rule for an FQDN: the suffix goes after the first label (`bar.example.org` with
+    /// `-mig` is `bar-mig.example.org`).
+    static func withSuffix(_ target: String, _ suffix: String?) -> String {
+        guard let suffix, !suffix.isEmpty else { return target }
+        guard let dot = target.firstIndex(of: ".") else { return target + suffix }
+        return String(target[..<dot]) + suffix + String(target[dot...])
     }
 }
 

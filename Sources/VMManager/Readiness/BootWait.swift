@@ -18,6 +18,8 @@ public enum ReadinessProbe: Sendable, Hashable, CustomStringConvertible {
     case tcpPort(host: String, port: UInt16)
     /// The thesis's timer: ready `coldBoot` after a cold boot, `resumed` after a resume or restore.
     case uptime(coldBoot: Duration, resumed: Duration)
+    /// The admin's `monitor_scripts` all succeed (`readiness=monitor-scripts`).
+    case scripts(MonitorScripts)
 
     public var description: String {
         switch self {
@@ -26,6 +28,7 @@ public enum ReadinessProbe: Sendable, Hashable, CustomStringConvertible {
         case .serialLine(let pattern): "serial:\(pattern)"
         case .tcpPort(let host, let port): "tcp:\(host):\(port)"
         case .uptime(let cold, let resumed): "uptime:\(cold.components.seconds)/\(resumed.components.seconds)"
+        case .scripts: "monitor-scripts"
         }
     }
 }
@@ -37,11 +40,17 @@ public enum ReadinessSetting: Sendable, Hashable, CustomStringConvertible {
 
     public struct ParseError: Error, Sendable { public let message: String }
 
-    /// Parses `auto`, `none`, `guest-agent`, `serial:REGEX`, `tcp:HOST:PORT`, `uptime:N[/M]`.
-    public static func parse(_ text: String) throws(ParseError) -> ReadinessSetting {
-        let usage = "use auto, none, guest-agent, serial:REGEX, tcp:HOST:PORT or uptime:N/M"
+    /// Parses `auto`, `none`, `guest-agent`, `serial:REGEX`, `tcp:HOST:PORT`, `uptime:N[/M]`,
+    /// `monitor-scripts` (with the scripts of `monitor_scripts`).
+    public static func parse(_ text: String, scripts: MonitorScripts = MonitorScripts([])) throws(ParseError) -> ReadinessSetting {
+        let usage = "use auto, none, guest-agent, serial:REGEX, tcp:HOST:PORT, uptime:N/M or monitor-scripts"
         switch text {
         case "auto": return .auto
+        case "monitor-scripts":
+            guard !scripts.paths.isEmpty else {
+                throw ParseError(message: "readiness monitor-scripts needs monitor_scripts to name at least one script")
+            }
+            return .probe(.scripts(scripts))
         case "none": return .probe(.none)
         case "guest-agent", "agent": return .probe(.guestAgent)
         default: break
@@ -150,6 +159,12 @@ public enum BootWait {
                 case .uptime(let cold, let resumed):
                     if clock.now - started >= (context.coldBoot ? cold : resumed) { return clock.now - started }
                     last = "waiting out the timer"
+                case .scripts(let scripts):
+                    let share = min(.seconds(30), max(.milliseconds(100), deadline - clock.now))
+                    guard let why = await scripts.firstFailure(guest: domain.name, timeout: share) else {
+                        return clock.now - started
+                    }
+                    last = why
                 }
             }
             if clock.now >= deadline {
