@@ -14,18 +14,8 @@ enum BackgroundProcess {
     /// Starts `executable` with `arguments` and returns its pid without waiting for it. A thread reaps it
     /// when it ends, so a long-lived caller (the watcher) collects no zombies.
     static func spawnDetached(_ executable: String, _ arguments: [String]) -> Result<pid_t, SpoolError> {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        sigdelset(&defaults, SIGKILL)
-        sigdelset(&defaults, SIGSTOP)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(spawnSetSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var attributes = SpawnAttributes(flags: spawnSetSID)
+        defer { attributes.destroy() }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -41,7 +31,7 @@ enum BackgroundProcess {
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = (argv + [nil]).withUnsafeBufferPointer { args in
-            posix_spawn(&pid, executable, &actions, &attributes, args.baseAddress!, environ)
+            posix_spawn(&pid, executable, &actions, &attributes.value, args.baseAddress!, environ)
         }
         guard rc == 0 else {
             return .failure(SpoolError(message: "cannot start \(executable): \(String(cString: strerror(rc)))"))
@@ -94,4 +84,30 @@ func onNewThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         runOnNewThread { continuation.resume(returning: body()) }
     }
+}
+
+/// The posix_spawn attributes of every program vmmanager starts: default signal dispositions and an empty
+/// signal mask (what the agent ignores or blocks must not leak into a user's script), plus `flags`.
+struct SpawnAttributes {
+    var value = posix_spawnattr_t()
+
+    init(flags: Int32, processGroup: pid_t? = nil) {
+        posix_spawnattr_init(&value)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&value, &defaults)
+        posix_spawnattr_setsigmask(&value, &empty)
+        var all = flags | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+        if let processGroup {
+            posix_spawnattr_setpgroup(&value, processGroup)
+            all |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&value, Int16(all))
+    }
+
+    mutating func destroy() { posix_spawnattr_destroy(&value) }
 }

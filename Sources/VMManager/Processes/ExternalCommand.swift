@@ -54,19 +54,9 @@ public struct ExternalCommand: Sendable {
         }
         // Not inherited by programs other threads start meanwhile (they would hold the pipe open).
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        sigdelset(&defaults, SIGKILL)
-        sigdelset(&defaults, SIGSTOP)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // Its own process group (pgid = its pid), so that the deadline's kill reaches what it started too.
+        var attributes = SpawnAttributes(flags: 0, processGroup: 0)
+        defer { attributes.destroy() }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -82,10 +72,10 @@ public struct ExternalCommand: Sendable {
         let rc = (argv + [nil]).withUnsafeBufferPointer { args in
             if let env {
                 return (env + [nil]).withUnsafeBufferPointer { e in
-                    posix_spawn(&pid, executable, &actions, &attributes, args.baseAddress!, e.baseAddress!)
+                    posix_spawn(&pid, executable, &actions, &attributes.value, args.baseAddress!, e.baseAddress!)
                 }
             }
-            return posix_spawn(&pid, executable, &actions, &attributes, args.baseAddress!, environ)
+            return posix_spawn(&pid, executable, &actions, &attributes.value, args.baseAddress!, environ)
         }
         close(fds[1])
         guard rc == 0 else {
