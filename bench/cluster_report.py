@@ -26,6 +26,7 @@ def section(r):
     pm_g = r.get("pacemaker_guest_crash", {})
     pm_n = r.get("pacemaker_node_loss", {})
     pm_l = r.get("pacemaker_libvirtd_restart", {})
+    pm_c = r.get("pacemaker_monitor_ms", {})
     lines = [BEGIN, "## Cluster failover", "",
              "`make bench-cluster` (the scenarios of `make test-cluster`), run %s UTC: two lab nodes with real "
              "heartbeat 3.0.6 and Pacemaker 2.1.5/Corosync 3.1.7, 128 MiB TCG guests (four under heartbeat, two "
@@ -53,6 +54,8 @@ def section(r):
              % fmt(pm_n.get("kill_to_answering_s", {})),
              "| libvirtd restart on the active node (down %s s) | guests stopped: %s; failures in the CIB: %s | — |"
              % (pm_l.get("libvirtd_down_s", "?"), pm_l.get("guests_stopped", "?"), pm_l.get("failures", "?")),
+             "| monitor of a running guest under Pacemaker (utilization attributes on, VirtualDomain's default), median of 10 |"
+             " vmmanager %s ms; VirtualDomain %s ms | — |" % (pm_c.get("vmmanager", "?"), pm_c.get("VirtualDomain", "?")),
              "", END]
     return "\n".join(lines)
 

@@ -487,6 +487,24 @@ def pacemaker(results):
         check(got == {"cpu": "1", "host_memory": "128", "hv_memory": "128"},
               "%s: utilization in the CIB is the guest's (%s)" % (g, got))
 
+    # --- what a monitor costs under Pacemaker: the agent vs VirtualDomain, same guest, same environment ----
+    # (VirtualDomain's monitor also asks crm_resource for each utilization attribute, at every interval.)
+    timing = {}
+    for label, agent in (("vmmanager", "/usr/lib/ocf/resource.d/vmmanager/guest"),
+                         ("VirtualDomain", "/usr/lib/ocf/resource.d/heartbeat/VirtualDomain")):
+        out = in_node("alpha", "bash", "-c",
+                      "export OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=vm1 OCF_RESKEY_config=/srv/vm/vm1/vm1.xml "
+                      "OCF_RESKEY_crm_feature_set=3.16.2 OCF_RESKEY_CRM_meta_timeout=30000 "
+                      "OCF_RESKEY_migration_transport=tcp HA_LOGFILE=/var/log/monitor-bench.log; "
+                      "for i in $(seq 11); do s=$(date +%%s%%N); %s monitor >/dev/null 2>&1; rc=$?; "
+                      "e=$(date +%%s%%N); echo $rc $(( (e - s) / 1000 )); done" % agent).stdout.split("\n")
+        runs = [l.split() for l in out if l.strip()][1:]  # the first run warms the page cache
+        check(all(r[0] == "0" for r in runs), "%s's monitor of vm1 on alpha says running (%s)" % (label, runs[:3]))
+        timing[label] = sorted(int(r[1]) for r in runs)[len(runs) // 2] / 1000
+    log("FIGURES monitor under Pacemaker (median of 10, utilization on): vmmanager %.1f ms, VirtualDomain %.1f ms"
+        % (timing["vmmanager"], timing["VirtualDomain"]))
+    results["pacemaker_monitor_ms"] = timing
+
     # --- crm and pcs: one configuration -----------------------------------------------------------
     live = in_node("alpha", "cibadmin", "-Q").stdout
     in_node("alpha", "bash", "-c", "cibadmin --empty >/run/pcs-cib.xml && PCS_FILE=/run/pcs-cib.xml LAB_DIR=%s "
