@@ -31,8 +31,8 @@ def section(r):
              "`make bench-cluster` (the scenarios of `make test-cluster`), run %s UTC: two lab nodes with real "
              "heartbeat 3.0.6 and Pacemaker 2.1.5/Corosync 3.1.7, 128 MiB TCG guests (four under heartbeat, two "
              "under Pacemaker) on a 2-core machine; a client on the LAN pings each guest every 100 ms and holds a "
-             "TCP session to it. Outage = the longest stretch without a ping reply; \"answering\" = the first echo "
-             "on a new session." % time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "",
+             "TCP session to it. Outage = the longest stretch without a ping reply; \"answering\" = the first ping "
+             "reply after the outage (the guest also answered on a new TCP session; its old ones died with it)." % time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "",
              "| Scenario | vmmanager (measured) | The thesis (2007, heartbeat + VMware Server) |",
              "|---|---|---|",
              "| heartbeat graceful takeover (`heartbeat -k` on bravo): outage per guest | %s; TCP sessions survived: %s; whole takeover %s s |"
@@ -41,8 +41,8 @@ def section(r):
                 hb_t.get("takeover_s", "?")),
              "| heartbeat failback (auto_failback on): outage per guest | %s; sessions survived: %s |"
              " (same mechanism) |" % (fmt(hb_f.get("ping_outage_s", {})), "yes" if hb_f.get("sessions_survived") else "no"),
-             "| heartbeat crash (SIGKILL of bravo's init): kill → guest answering on alpha | %s (deadtime 5 s; the "
-             "group boots its guests one after the other) | ~60 s per booted VM |" % fmt(hb_c.get("kill_to_answering_s", {})),
+             "| heartbeat crash (SIGKILL of bravo's init): kill → guest answering on alpha | %s (deadtime 5 s, then the "
+             "group's file system is mounted and its guests booted) | ~60 s per booted VM |" % fmt(hb_c.get("kill_to_answering_s", {})),
              "| Pacemaker live move (`crm_resource --move`) | %s s to running on the target; longest ping gap %s s; "
              "QEMU downtime %s ms | — |" % (pm_m.get("move_s", "?"), pm_m.get("ping_gap_s", "?"),
                                            pm_m.get("qemu_downtime_ms", "?")),
