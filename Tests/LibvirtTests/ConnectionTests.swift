@@ -59,13 +59,45 @@ struct ConnectionTests {
         #expect(printedByLibvirt.isEmpty, "libvirt printed: \(printedByLibvirt)")
     }
 
+    /// On a test driver of its own (`test:///<file>`: every connection to a file gets private state), so the
+    /// domains other tests define, start and stop on `test:///default` in parallel cannot change the answers.
     @Test func listsDomainsWithFilters() async throws {
-        let c = try await Connection.open("test:///default")
-        let all = try await c.domains()
-        #expect(all.contains { $0.name == "test" })
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmm-list-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // test:runstate is a virDomainState: 1 running, 3 paused, 5 shut off.
+        func domain(_ name: String, runstate: Int) -> String {
+            """
+            <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+              <name>\(name)</name><memory>65536</memory><os><type>hvm</type></os>
+              <test:runstate>\(runstate)</test:runstate>
+            </domain>
+            """
+        }
+        let node = "<node>\n" + [domain("running", runstate: 1), domain("paused", runstate: 3),
+                                  domain("off", runstate: 5)].joined(separator: "\n") + "\n</node>\n"
+        try node.write(toFile: "\(dir)/node.xml", atomically: true, encoding: .utf8)
+
+        let c = try await Connection.open("test://\(dir)/node.xml")
+        _ = try await c.createTransientDomain(xml: """
+            <domain type='test'><name>transient</name><memory>65536</memory><os><type>hvm</type></os></domain>
+            """)
+        func names(_ filter: DomainListFilter = []) async throws -> Set<String> {
+            Set(try await c.domains(filter).map(\.name))
+        }
+        #expect(try await names() == ["running", "paused", "off", "transient"])
+        #expect(try await names(.active) == ["running", "paused", "transient"])
+        #expect(try await names(.inactive) == ["off"])
+        #expect(try await names(.running) == ["running", "transient"])
+        #expect(try await names(.paused) == ["paused"])
+        #expect(try await names(.shutOff) == ["off"])
+        #expect(try await names(.persistent) == ["running", "paused", "off"])
+        #expect(try await names(.transient) == ["transient"])
+        #expect(try await names([.active, .persistent]) == ["running", "paused"])
         let active = try await c.domains(.active)
-        #expect(active.allSatisfy { _ in true })
         #expect(try await active.asyncAllSatisfy { try await $0.isActive() })
+        #expect(try await c.domains(.inactive).asyncAllSatisfy { try await !$0.isActive() })
+        try await c.close()
     }
 }
 
