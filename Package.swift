@@ -77,14 +77,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
-        .testTarget(name: "VMManagerTests", dependencies: ["VMManager", "Libvirt"]),
+        .testTarget(name: "VMManagerTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         // The notifier against a real SMTP server (python3-aiosmtpd) and a real HTTP receiver on loopback.
-        .testTarget(name: "NotifierTests", dependencies: ["VMManager", "Libvirt"]),
+        .testTarget(name: "NotifierTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         // vmctl's commands, run as a user runs them: the built binary, against test:/// and the testbed.
         .testTarget(name: "VMCtlTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
-        // Helpers shared by the test targets that drive the real testbed.
+        // Helpers shared by the test targets: running programs and the package's built products, the real testbed.
         .target(name: "IntegrationSupport", dependencies: ["VMManager", "Libvirt"], path: "Tests/IntegrationSupport"),
         // Fuzz targets, built as libFuzzer fuzzers only by `make fuzz` (scripts/fuzz.sh passes -D FUZZING and
         // -sanitize=fuzzer,address); a plain build makes them replayers of the input files given as arguments.

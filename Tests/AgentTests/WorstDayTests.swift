@@ -50,7 +50,7 @@ struct WorstDayTests {
     func launchOCF(_ action: String, _ parameters: [String: String], meta: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--pid", "--fork", "--kill-child", "--mount-proc", "--", agentPath, action]
+        process.arguments = try ["--pid", "--fork", "--kill-child", "--mount-proc", "--", agentPath, action]
         var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf"].merging(sanitizerEnvironment) { $1 }
         for (k, v) in parameters { env["OCF_RESKEY_\(k)"] = v }
         for (k, v) in meta { env["OCF_RESKEY_CRM_meta_\(k)"] = v }

@@ -60,54 +60,6 @@ public struct TestbedError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-public struct CommandResult: Sendable {
-    public let status: Int32
-    public let stdout: String
-    public let stderr: String
-}
-
-/// Runs a program and waits for it; output is captured through files, so large output cannot block it.
-@discardableResult
-public func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let dir = FileManager.default.temporaryDirectory
-    let out = dir.appendingPathComponent("out-\(UUID().uuidString)")
-    let err = dir.appendingPathComponent("err-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
-    }
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus,
-                         stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
-}
-
-/// The built `vmctl` (swift build puts it next to the test bundle).
-public var vmctlPath: String { packageRoot + "/.build/debug/vmctl" }
-
-/// The built resource agent.
-public var agentPath: String { packageRoot + "/.build/debug/vmmanager" }
-
-/// The repository's root directory.
-public let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
-
-/// The sanitizers' options of this process (`ASAN_OPTIONS`, `TSAN_OPTIONS`, ...), for the executables a test
-/// runs with an environment of its own: a suite run under a sanitizer runs its children under the same options.
-public var sanitizerEnvironment: [String: String] {
-    ProcessInfo.processInfo.environment.filter { $0.key.hasSuffix("SAN_OPTIONS") }
-}
-
 /// Runs the resource agent as Pacemaker's executor would: one action argument, parameters as
 /// `OCF_RESKEY_*`, in its own PID namespace (see testbed/in-node.sh).
 public func runOCF(_ action: String, _ parameters: [String: String], meta: [String: String] = [:],

@@ -1,4 +1,5 @@
 import Foundation
+import IntegrationSupport
 import Testing
 import VMManager
 
@@ -6,7 +7,6 @@ import VMManager
 /// guest produce the two messages with the right fields.
 @Suite("Agent transitions by mail", .serialized, .enabled(if: testbedEnvFile != nil, "needs the testbed (make test)"))
 struct AgentNotificationTests {
-    static let agent = packageRoot + "/.build/debug/vmmanager"
     static let guest = "nt-agent"
 
     /// Runs the agent as Pacemaker's executor would, in its own PID namespace (as the agent's own tests do).
@@ -14,8 +14,8 @@ struct AgentNotificationTests {
         var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf", "OCF_RA_VERSION_MAJOR": "1",
                    "OCF_RA_VERSION_MINOR": "1", "OCF_RESOURCE_INSTANCE": guest, "OCF_RESKEY_CRM_meta_timeout": "90000"]
         for (k, v) in parameters { env["OCF_RESKEY_\(k)"] = v }
-        for (k, v) in ProcessInfo.processInfo.environment where k.hasSuffix("SAN_OPTIONS") { env[k] = v }
-        return try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--", agent, action], environment: env)
+        env.merge(sanitizerEnvironment) { $1 }
+        return try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--", agentPath, action], environment: env)
     }
 
     @Test("an agent start and stop of a real guest give an 'up' and a 'down' mail with the guest's fields")
@@ -46,7 +46,7 @@ struct AgentNotificationTests {
         let stop = try Self.ocf("stop", parameters)
         try #require(stop.status == 0, "\(stop.stderr)")
         // The agent's detached flushes die with its PID namespace here; a flush delivers what they could not.
-        let flush = try run(vmctl, ["notify", "flush", "--config", config])
+        let flush = try run(vmctlPath, ["notify", "flush", "--config", config])
         #expect(flush.status == 0, "\(flush.stdout)")
 
         let mails = await smtp.waitForMessages(2)

@@ -1,4 +1,5 @@
 import Foundation
+import IntegrationSupport
 import Testing
 import VMManager
 
@@ -80,6 +81,7 @@ struct DeliveryTests {
             spool_dir = \(scratch.path)/spool
             """)
         var ids: Set<String> = []
+        let vmctl = try vmctlPath
         for i in 0..<100 {
             let event = sampleEvent(guest: "vm\(i % 7)", transition: i % 2 == 0 ? .down : .up, reason: "transition \(i)")
             ids.insert(event.id.uuidString.lowercased())
@@ -91,13 +93,13 @@ struct DeliveryTests {
         }
         // Every flush failed; nothing was lost.
         #expect(await eventually(timeout: 60) { notifier.pending().count == 100 && !flushRunning(scratch) })
-        let down = try run(vmctl, ["notify", "flush", "--config", config])
+        let down = try run(vmctlPath, ["notify", "flush", "--config", config])
         #expect(down.status == 1)
         #expect(down.stdout.contains("delivered 0, still spooled 100"))
         #expect(smtp.messages.isEmpty)
 
         try smtp.start()
-        let up = try run(vmctl, ["notify", "flush", "--config", config])
+        let up = try run(vmctlPath, ["notify", "flush", "--config", config])
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         #expect(up.stdout.contains("delivered 100, still spooled 0"))
         let mails = await smtp.waitForMessages(100)
@@ -229,7 +231,7 @@ struct DeliveryTests {
         #expect(report.remaining == 1 && hook.records().isEmpty)
         let why = try #require(report.failures.values.first)
         #expect(why.contains(secret) && why.contains("mode 0644") && why.contains("chmod 600"))
-        let test = try run(vmctl, ["notify", "test", "--config", config])
+        let test = try run(vmctlPath, ["notify", "test", "--config", config])
         #expect(test.status == 1 && test.stdout.contains("FAILED") && test.stdout.contains("mode 0644"))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret)
         #expect(await notifier.deliverPending().delivered == 1)

@@ -1,4 +1,5 @@
 import Foundation
+import IntegrationSupport
 import Testing
 import VMManager
 
@@ -47,6 +48,7 @@ struct SpoolTests {
     func recordIsFast() async throws {
         let scratch = try Scratch("fast")
         let (notifier, config) = try scratch.notifier(Self.downConfig(scratch))
+        let vmctl = try vmctlPath
         let clock = ContinuousClock()
         var records: [Duration] = []
         var spawns: [Duration] = []

@@ -1,4 +1,5 @@
 import Foundation
+import IntegrationSupport
 import Testing
 import VMManager
 
@@ -23,7 +24,7 @@ struct VMCtlNotifyTests {
         let smtp = try SMTPServer(in: scratch)
         let hook = try HTTPReceiver(in: scratch)
         let config = try Self.config(scratch, smtp: smtp, hook: hook)
-        let ok = try run(vmctl, ["notify", "test", "--config", config])
+        let ok = try run(vmctlPath, ["notify", "test", "--config", config])
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
         let lines = ok.stdout.split(separator: "\n")
         #expect(lines.contains { $0.hasPrefix("mail to admins@example.org via smtp://127.0.0.1:\(smtp.port): accepted") })
@@ -35,7 +36,7 @@ struct VMCtlNotifyTests {
         #expect(spooled.allSatisfy { $0.hasPrefix(".") })
 
         hook.stop()
-        let failed = try run(vmctl, ["notify", "test", "--config", config, "--guest", "web1"])
+        let failed = try run(vmctlPath, ["notify", "test", "--config", config, "--guest", "web1"])
         #expect(failed.status == 1)
         #expect(failed.stdout.contains("webhook \(hook.url): FAILED"))
         #expect(failed.stdout.contains("mail to admins@example.org via smtp://127.0.0.1:\(smtp.port): accepted"))
@@ -47,11 +48,11 @@ struct VMCtlNotifyTests {
         let scratch = try Scratch("cli-bad")
         let bad = try scratch.file("bad.conf", "[notify]\nmail_to = a@example.org\nsmtp_ur = smtp://x\n", mode: 0o644)
         for command in [["notify", "test"], ["notify", "flush"], ["notify", "list"]] {
-            let r = try run(vmctl, command + ["--config", bad])
+            let r = try run(vmctlPath, command + ["--config", bad])
             #expect(r.status == 6, "\(command)")
             #expect(r.stderr.contains("\(bad):3: smtp_ur: unknown key in [notify]"), "\(r.stderr)")
         }
-        let missing = try run(vmctl, ["notify", "flush", "--config", "\(scratch.path)/none.conf"])
+        let missing = try run(vmctlPath, ["notify", "flush", "--config", "\(scratch.path)/none.conf"])
         #expect(missing.status == 6 && missing.stderr.contains("does not exist"))
     }
 
@@ -66,7 +67,7 @@ struct VMCtlNotifyTests {
         notifier.record(event)
         _ = await notifier.deliverPending()
 
-        let list = try run(vmctl, ["notify", "list", "--config", config, "--json"])
+        let list = try run(vmctlPath, ["notify", "list", "--config", config, "--json"])
         #expect(list.status == 0)
         let rows = try #require(JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         try #require(rows.count == 1)
@@ -74,15 +75,15 @@ struct VMCtlNotifyTests {
         #expect(rows[0]["pending"] as? [String] == ["mail smtp://127.0.0.1:\(smtp.port) admins@example.org"])
         let attempt = (rows[0]["attempts"] as? [String: [String: Any]])?.values.first
         #expect((attempt?["lastError"] as? String)?.contains("onnect") == true)
-        let table = try run(vmctl, ["notify", "list", "--config", config])
+        let table = try run(vmctlPath, ["notify", "list", "--config", config])
         #expect(table.stdout.contains("Virtual machine web1 up on node1"))
 
-        let stillDown = try run(vmctl, ["notify", "flush", "--config", config])
+        let stillDown = try run(vmctlPath, ["notify", "flush", "--config", config])
         #expect(stillDown.status == 1 && stillDown.stdout.contains("delivered 0, still spooled 1"))
         try smtp.start()
-        let flushed = try run(vmctl, ["notify", "flush", "--config", config])
+        let flushed = try run(vmctlPath, ["notify", "flush", "--config", config])
         #expect(flushed.status == 0 && flushed.stdout.contains("delivered 1, still spooled 0"), "\(flushed.stdout)")
-        #expect(try run(vmctl, ["notify", "list", "--config", config]).stdout.contains("is empty"))
+        #expect(try run(vmctlPath, ["notify", "list", "--config", config]).stdout.contains("is empty"))
         #expect(await smtp.waitForMessages(1).count == 1)
     }
 
@@ -94,7 +95,7 @@ struct VMCtlNotifyTests {
         let clock = ContinuousClock()
         var r: CommandResult?
         let elapsed = try clock.measure {
-            r = try run(vmctl, ["alert", "--config", config], environment: [
+            r = try run(vmctlPath, ["alert", "--config", config], environment: [
                 "CRM_alert_kind": "node", "CRM_alert_node": "node2", "CRM_alert_desc": "lost", "CRM_alert_nodeid": "2",
                 "CRM_alert_version": "2.1.5", "CRM_alert_recipient": "",
             ])
@@ -113,10 +114,10 @@ struct VMCtlNotifyTests {
         let scratch = try Scratch("cli-script")
         let smtp = try SMTPServer(in: scratch)
         let config = try Self.config(scratch, smtp: smtp, hook: nil)
-        let failed = ["CRM_alert_kind": "resource", "CRM_alert_node": "node1", "CRM_alert_rsc": "vm-web1",
+        let failed = try ["CRM_alert_kind": "resource", "CRM_alert_node": "node1", "CRM_alert_rsc": "vm-web1",
                       "CRM_alert_task": "monitor", "CRM_alert_interval": "10000", "CRM_alert_rc": "1",
                       "CRM_alert_target_rc": "0", "CRM_alert_desc": "error", "PATH": "/usr/bin:/bin",
-                      "VMCTL": vmctl, "VMMANAGER_CONF": config]
+                      "VMCTL": vmctlPath, "VMMANAGER_CONF": config]
         let script = "\(packageRoot)/Resources/pacemaker/alert_vmmanager.sh"
         let r = try run("/bin/sh", [script], environment: failed)
         #expect(r.status == 0, "\(r.stderr)")
@@ -131,7 +132,7 @@ struct VMCtlNotifyTests {
         // The sudo path: the variables arrive on stdin, NUL-separated, as `env -0` prints them.
         let pairs = ["CRM_alert_kind=fencing", "CRM_alert_node=node2", "CRM_alert_rc=0",
                      "CRM_alert_desc=Operation reboot of node2 by node1: OK", "NOT_CRM=ignored"]
-        let viaStdin = try run(vmctl, ["alert", "--stdin", "--wait", "--config", config],
+        let viaStdin = try run(vmctlPath, ["alert", "--stdin", "--wait", "--config", config],
                                environment: ["PATH": "/usr/bin:/bin"], stdin: Data(pairs.joined(separator: "\0").utf8))
         #expect(viaStdin.status == 0, "\(viaStdin.stderr)")
         let mails = await smtp.waitForMessages(2)

@@ -1,4 +1,5 @@
 import Foundation
+import IntegrationSupport
 import Testing
 import VMManager
 
@@ -53,7 +54,7 @@ struct WatcherTests {
         let log = "\(scratch.path)/watch.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let watcher = Process()
-        watcher.executableURL = URL(fileURLWithPath: vmctl)
+        watcher.executableURL = try URL(fileURLWithPath: vmctlPath)
         watcher.arguments = ["watch", "--connect", "qemu:///system", "--config", config, "--guest", Self.guest,
                              "--settle", "1", "--flush-interval", "2", "-v"]
         watcher.standardInput = FileHandle.nullDevice

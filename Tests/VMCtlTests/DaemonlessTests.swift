@@ -83,7 +83,7 @@ struct DaemonlessTests {
 
     @Test("states are coloured on a terminal only, and NO_COLOR turns colours off there too")
     func coloursOnATerminalOnly() throws {
-        let command = "\(vmctlBinary) --connect test:///default list --all"
+        let command = "\(try vmctlBinary) --connect test:///default list --all"
         let tty = try run("/usr/bin/script", ["-qec", command, "/dev/null"], environment: testEnvironment(["TERM": "xterm"]))
         #expect(tty.status == 0, "\(tty.stdout) \(tty.stderr)")
         #expect(tty.stdout.contains("\u{1B}[32mrunning (unknown)\u{1B}[0m"), "\(tty.stdout.debugDescription)")
@@ -376,7 +376,7 @@ struct DaemonlessTests {
     @Test("bash completes guest names from the host named by --connect")
     func bashCompletesGuestNames() throws {
         let script = """
-            PATH=\(URL(fileURLWithPath: vmctlBinary).deletingLastPathComponent().path):$PATH
+            PATH=\(URL(fileURLWithPath: try vmctlBinary).deletingLastPathComponent().path):$PATH
             source \(packageRoot)/Resources/completions/vmctl.bash
             COMP_WORDS=(vmctl status -c test:///default t); COMP_CWORD=4
             COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}

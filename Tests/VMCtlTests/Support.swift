@@ -2,20 +2,11 @@ import Foundation
 import IntegrationSupport
 import Testing
 
-/// The vmctl under test: `VMCTL_BINARY`, else the one built next to this test bundle (same scratch path,
-/// same configuration), else `.build/debug/vmctl`.
-let vmctlBinary: String = {
-    if let path = ProcessInfo.processInfo.environment["VMCTL_BINARY"] { return path }
-    let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
-    // Linux: <bin>/vmmanagerPackageTests.xctest; macOS: <bin>/vmmanagerPackageTests.xctest/Contents/MacOS/...
-    var dir = URL(fileURLWithPath: executable).deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("vmctl").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    return vmctlPath
-}()
+/// The vmctl under test: `VMCTL_BINARY`, else the one built with this test bundle (same scratch path, same
+/// configuration).
+var vmctlBinary: String {
+    get throws { try ProcessInfo.processInfo.environment["VMCTL_BINARY"] ?? vmctlPath }
+}
 
 /// The environment vmctl runs with: this process's, without what would change its behaviour behind a test's
 /// back (`VMCTL_CONNECT`, `NO_COLOR`).
@@ -62,7 +53,7 @@ final class Background {
         err = dir.appendingPathComponent("vmctl-err-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: vmctlBinary)
+        process.executableURL = try URL(fileURLWithPath: vmctlBinary)
         process.arguments = arguments
         process.environment = testEnvironment()
         process.standardOutput = try FileHandle(forWritingTo: out)

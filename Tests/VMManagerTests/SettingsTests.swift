@@ -1,4 +1,5 @@
 import Foundation
+import IntegrationSupport
 import Testing
 @testable import VMManager
 
@@ -228,17 +229,8 @@ struct VirtualDomainDropInTests {
     /// The parameters of the installed resource-agents' VirtualDomain, from its own meta-data.
     static func virtualDomainParameters() throws -> [String] {
         let agent = "/usr/lib/ocf/resource.d/heartbeat/VirtualDomain"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: agent)
-        p.arguments = ["meta-data"]
-        p.environment = ["OCF_ROOT": "/usr/lib/ocf", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        let text = try run(agent, ["meta-data"], environment: ["OCF_ROOT": "/usr/lib/ocf",
+                                                               "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]).stdout
         return text.matches(of: /<parameter name="([a-z_]+)"/).map { String($0.output.1) }
     }
 

@@ -1,13 +1,7 @@
 import Foundation
+import IntegrationSupport
 import Testing
 import VMManager
-
-/// The repository's root directory.
-let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().path
-
-/// The built `vmctl` (swift build puts it next to the test bundle).
-let vmctl = packageRoot + "/.build/debug/vmctl"
 
 /// Debian's python3, which has python3-aiosmtpd (a `python3` earlier on PATH, e.g. pyenv's, may not).
 let python = "/usr/bin/python3"
@@ -196,45 +190,6 @@ func closedPort() throws -> Int {
     }
     try #require(ok, "cannot find a free port")
     return Int(UInt16(bigEndian: address.sin_port))
-}
-
-struct CommandResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
-
-/// Runs a program to its end; output goes through files, so a large output cannot block it.
-@discardableResult
-func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil, stdin: Data? = nil) throws
-    -> CommandResult
-{
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let dir = FileManager.default.temporaryDirectory
-    let out = dir.appendingPathComponent("out-\(UUID().uuidString)")
-    let err = dir.appendingPathComponent("err-\(UUID().uuidString)")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
-    }
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    let pipe = Pipe()
-    process.standardInput = stdin == nil ? FileHandle.nullDevice : pipe
-    try process.run()
-    if let stdin {
-        pipe.fileHandleForWriting.write(stdin)
-        try pipe.fileHandleForWriting.close()
-    }
-    while process.isRunning { Thread.sleep(forTimeInterval: 0.005) }  // waitUntilExit() spins a core on Linux
-    return CommandResult(status: process.terminationStatus,
-                         stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
 }
 
 /// A guest event with every field set.
