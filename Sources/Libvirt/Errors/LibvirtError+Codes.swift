@@ -1,4 +1,4 @@
-// Generated from /usr/include/libvirt/virterror.h (libvirt 9.0) by hand-run script; names only.
+// Generated from /usr/include/libvirt/virterror.h (libvirt 9.0) by scripts/generate-libvirt-error-codes.py; names only.
 // libvirt may add codes later: unknown values are kept as raw numbers, never dropped.
 
 extension LibvirtError.Code {
