@@ -8,7 +8,7 @@ Measures on one real testbed guest:
     `snapshot` (virsh save), and VirtualDomain's default stop (graceful shutdown, then destroy at the
     operation timeout) on a guest that ignores ACPI.
 Every agent invocation runs in its own PID namespace (testbed/in-node.sh), stop paths included.
-Prints a markdown report on stdout (the targets of issue 3 with "met" or "no"); exits non-zero only
+Prints a markdown report on stdout (the targets with "met" or "no"); exits non-zero only
 when something it measures fails.
 """
 import os, resource, statistics, subprocess, sys, tempfile, time
@@ -186,7 +186,7 @@ def main():
                f"stop_methods=shutdown,destroy (destroy reserve {min(10, 15 / 4):.2f} s) took {ours_chain:.1f} s; "
                f"vmmanager's default chain saves first and takes the save time above.\n")
     out.append(f"Cold start of the guest through the agent (define + boot + wait for the guest agent): {start_cold:.1f} s.\n")
-    out.append("### targets (issue 3)\n")
+    out.append("### targets\n")
     out.append("| target | result | met |\n|---|---:|:---:|")
     for name, ok, value in targets:
         out.append(f"| {name} | {value} | {'yes' if ok else '**no**'} |")
