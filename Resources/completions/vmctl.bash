@@ -163,7 +163,7 @@ _vmctl() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(-h --help)
+    local -a non_repeating_flags=(--version -h --help)
     local -a repeating_options=()
     local -a non_repeating_options=()
     __vmctl_offer_flags_options 0
@@ -186,7 +186,7 @@ _vmctl() {
 
 _vmctl_list() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --all --json -h --help)
+    non_repeating_flags=(--verbose -v --all --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config)
     __vmctl_offer_flags_options 0
@@ -207,7 +207,7 @@ _vmctl_list() {
 
 _vmctl_status() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --json -h --help)
+    non_repeating_flags=(--verbose -v --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config)
     __vmctl_offer_flags_options 1
@@ -236,7 +236,7 @@ _vmctl_status() {
 
 _vmctl_define() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --pin-identity --write -h --help)
+    non_repeating_flags=(--verbose -v --pin-identity --write --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout)
     __vmctl_offer_flags_options 1
@@ -254,7 +254,7 @@ _vmctl_define() {
 
 _vmctl_undefine() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --force -h --help)
+    non_repeating_flags=(--verbose -v --force --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config --timeout)
     __vmctl_offer_flags_options 1
@@ -286,7 +286,7 @@ _vmctl_undefine() {
 
 _vmctl_start() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --wait --force-boot -h --help)
+    non_repeating_flags=(--verbose -v --wait --force-boot --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config --probe --timeout)
     __vmctl_offer_flags_options 1
@@ -313,7 +313,7 @@ _vmctl_start() {
 
 _vmctl_stop() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v -h --help)
+    non_repeating_flags=(--verbose -v --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config --mode --timeout)
     __vmctl_offer_flags_options 1
@@ -341,7 +341,7 @@ _vmctl_stop() {
 
 _vmctl_suspend() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v -h --help)
+    non_repeating_flags=(--verbose -v --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config)
     __vmctl_offer_flags_options 1
@@ -362,7 +362,7 @@ _vmctl_suspend() {
 
 _vmctl_resume() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v -h --help)
+    non_repeating_flags=(--verbose -v --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config)
     __vmctl_offer_flags_options 1
@@ -383,7 +383,7 @@ _vmctl_resume() {
 
 _vmctl_save() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v -h --help)
+    non_repeating_flags=(--verbose -v --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config --file --timeout)
     __vmctl_offer_flags_options 1
@@ -410,7 +410,7 @@ _vmctl_save() {
 
 _vmctl_restore() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --wait -h --help)
+    non_repeating_flags=(--verbose -v --wait --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config --file --timeout)
     __vmctl_offer_flags_options 1
@@ -437,7 +437,7 @@ _vmctl_restore() {
 
 _vmctl_saved() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --discard --json -h --help)
+    non_repeating_flags=(--verbose -v --discard --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config --keep --timeout)
     __vmctl_offer_flags_options 1
@@ -464,7 +464,7 @@ _vmctl_saved() {
 
 _vmctl_wait-boot() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --new-lines -h --help)
+    non_repeating_flags=(--verbose -v --new-lines --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config --probe --timeout)
     __vmctl_offer_flags_options 1
@@ -499,7 +499,7 @@ _vmctl_wait-boot() {
 
 _vmctl_migrate() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --offline --undefine-source --p2p -h --help)
+    non_repeating_flags=(--verbose -v --offline --undefine-source --p2p --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config --migrate-uri --max-downtime --bandwidth --timeout)
     __vmctl_offer_flags_options 2
@@ -532,7 +532,7 @@ _vmctl_migrate() {
 
 _vmctl_events() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --json -h --help)
+    non_repeating_flags=(--verbose -v --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout)
     __vmctl_offer_flags_options 1
@@ -558,7 +558,7 @@ _vmctl_events() {
 
 _vmctl_check() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --json -h --help)
+    non_repeating_flags=(--verbose -v --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --call-timeout --config --peer-timeout)
     __vmctl_offer_flags_options 0
@@ -582,7 +582,7 @@ _vmctl_check() {
 
 _vmctl_notify() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __vmctl_offer_flags_options 0
@@ -605,7 +605,7 @@ _vmctl_notify() {
 
 _vmctl_notify_test() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v -h --help)
+    non_repeating_flags=(--verbose -v --version -h --help)
     repeating_options=()
     non_repeating_options=(--config --guest)
     __vmctl_offer_flags_options 0
@@ -623,7 +623,7 @@ _vmctl_notify_test() {
 
 _vmctl_notify_flush() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --background -h --help)
+    non_repeating_flags=(--verbose -v --background --version -h --help)
     repeating_options=()
     non_repeating_options=(--config)
     __vmctl_offer_flags_options 0
@@ -638,7 +638,7 @@ _vmctl_notify_flush() {
 
 _vmctl_notify_list() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --json -h --help)
+    non_repeating_flags=(--verbose -v --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--config)
     __vmctl_offer_flags_options 0
@@ -653,7 +653,7 @@ _vmctl_notify_list() {
 
 _vmctl_watch() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v -h --help)
+    non_repeating_flags=(--verbose -v --version -h --help)
     repeating_options=(--guest)
     non_repeating_options=(-c --connect --call-timeout --config --settle --flush-interval)
     __vmctl_offer_flags_options 0
@@ -683,7 +683,7 @@ _vmctl_watch() {
 
 _vmctl_alert() {
     repeating_flags=()
-    non_repeating_flags=(--stdin --wait -h --help)
+    non_repeating_flags=(--stdin --wait --version -h --help)
     repeating_options=()
     non_repeating_options=(--config)
     __vmctl_offer_flags_options 0
@@ -697,7 +697,11 @@ _vmctl_alert() {
 }
 
 _vmctl_help() {
-    :
+    repeating_flags=()
+    non_repeating_flags=(--version)
+    repeating_options=()
+    non_repeating_options=()
+    __vmctl_offer_flags_options -1
 }
 
 complete -o filenames -F _vmctl vmctl

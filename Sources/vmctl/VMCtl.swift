@@ -51,6 +51,7 @@ struct VMCtl: AsyncParsableCommand {
 
             Exit codes: 0 success, 1 failure, 2 guest not found, 3 libvirt unreachable, 4 timed out, 5 refused by a safety check, 6 invalid input, 7 not running (status), 64 usage error. docs/vmctl.md and vmctl(8) describe every command.
             """,
+        version: "vmctl \(vmmanagerVersion)",
         subcommands: [
             List.self, Status.self, Define.self, Undefine.self, Start.self, Stop.self, Suspend.self, Resume.self,
             Save.self, Restore.self, Saved.self, WaitBoot.self, Migrate.self, Events.self, Check.self, Notify.self, Watch.self,

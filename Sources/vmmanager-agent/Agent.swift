@@ -26,7 +26,11 @@ enum Agent {
         let isOCF = environment["OCF_ROOT"] != nil || environment["OCF_RESOURCE_INSTANCE"] != nil
             || environment.keys.contains { $0.hasPrefix("OCF_RESKEY_") }
         let code: Int32
-        if arguments.count == 1, arguments[0] == "meta-data" || isOCF {
+        if arguments == ["--version"] {
+            // Not an OCF action and never a heartbeat v1 line (those end in start, stop or status).
+            writeStandardOutput("vmmanager \(vmmanagerVersion)\n")
+            code = OCF.success.rawValue
+        } else if arguments.count == 1, arguments[0] == "meta-data" || isOCF {
             // Under OCF every single argument is an action; unknown ones get OCF_ERR_UNIMPLEMENTED.
             code = await OCFMode(action: arguments[0], environment: environment).run()
         } else if arguments.count >= 2, let action = arguments.last, ["start", "stop", "status", "monitor"].contains(action) {
@@ -38,6 +42,7 @@ enum Agent {
                          (OCF resource agent: parameters in OCF_RESKEY_*)
                        vmmanager <guest> [key=value ...] {start|stop|status}
                          (heartbeat v1: haresources line `node vmmanager::<guest>[::key=value]`)
+                       vmmanager --version
                 <guest> is a libvirt domain name or a domain XML path relative to vm_dir (e.g. web1/web1.xml).
 
                 """)

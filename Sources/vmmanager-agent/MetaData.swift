@@ -6,12 +6,15 @@ import VMManager
 /// it has no `reloadable` attribute, no `<deprecated>` and no `reload-agent` action. So the agent
 /// advertises `reload` (and answers `reload-agent` too), and parameters that a reload can change are
 /// the ones with `unique="0"`, which is how Pacemaker reads agents that advertise `reload`.
+///
+/// The `version` attribute is the agent's own (``vmmanagerVersion``); the `<version>` element is the version of
+/// the OCF standard it implements.
 enum MetaData {
     static func xml() -> String {
         var out = """
             <?xml version="1.0"?>
             <!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
-            <resource-agent name="guest" version="\(AgentVersion.string)">
+            <resource-agent name="guest" version="\(vmmanagerVersion)">
             <version>1.1</version>
             <longdesc lang="en">
             Manages one libvirt guest for high availability, under Pacemaker (OCF) and heartbeat v1. Start defines \
@@ -80,8 +83,4 @@ enum MetaData {
         }
         return out
     }
-}
-
-enum AgentVersion {
-    static let string = "0.3.0"
 }

@@ -1,6 +1,7 @@
 import Foundation
 import IntegrationSupport
 import Testing
+import VMManager
 
 /// The agent's interface with no guest involved: meta-data, exit codes, validation.
 @Suite("Resource agent interface")
@@ -21,6 +22,17 @@ struct AgentInterfaceTests {
         try #require(FileManager.default.fileExists(atPath: dtd), "resource-agents is not installed")
         let lint = try run("/usr/bin/xmllint", ["--noout", "--dtdvalid", dtd, file])
         #expect(lint.status == 0, "\(lint.stderr)")
+    }
+
+    @Test("--version prints the version that the meta-data carries, with or without an OCF environment")
+    func version() throws {
+        let plain = try run(agentPath, ["--version"], environment: [:])
+        #expect(plain.status == 0)
+        #expect(plain.stdout == "vmmanager \(vmmanagerVersion)\n", "\(plain.stdout)")
+        let ocf = try runOCF("--version", [:])
+        #expect(ocf.status == 0 && ocf.stdout == plain.stdout, "\(ocf.stdout)\(ocf.stderr)")
+        let metaData = try run(agentPath, ["meta-data"], environment: [:])
+        #expect(metaData.stdout.contains("<resource-agent name=\"guest\" version=\"\(vmmanagerVersion)\">"))
     }
 
     @Test("exit codes follow VirtualDomain for the same situations")

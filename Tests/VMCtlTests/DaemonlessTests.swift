@@ -356,6 +356,13 @@ struct DaemonlessTests {
         }
     }
 
+    @Test("--version prints the package's version")
+    func version() throws {
+        let r = try vmctl("--version")
+        #expect(r.status == 0)
+        #expect(r.stdout == "vmctl \(vmmanagerVersion)\n", "\(r.stdout)")
+    }
+
     @Test("a usage error exits 64")
     func usageError() throws {
         let r = try vmctl("list", "--colour")
