@@ -5,6 +5,7 @@
 #   make testbed-down   stop only what the testbed started
 #   make test-cluster   the failover scenarios under real heartbeat v1 and Pacemaker/Corosync
 #   make cluster-lab STACK=heartbeat|pacemaker / make cluster-lab-down   the two-node lab by hand
+#   make deb            the Debian package, .build/deb/vmmanager_<version>_amd64.deb
 
 SHELL        := /bin/bash
 NODES        ?= 2
@@ -16,7 +17,7 @@ BIN          := .build/$(CONFIG)
 export TESTBED_DIR
 
 .PHONY: all build release deps testbed testbed-down test unit-test integration-test demo bench install uninstall clean fuzz soak \
-	cluster-lab cluster-lab-down test-cluster bench-cluster
+	cluster-lab cluster-lab-down test-cluster bench-cluster deb
 
 PREFIX       ?= /usr/local
 DESTDIR      ?=
@@ -26,6 +27,9 @@ HA_RESOURCE_DIR ?= /etc/ha.d/resource.d
 # Release builds link the Swift runtime statically: the agent starts ~3 ms faster, and Pacemaker starts
 # it afresh at every monitor interval for every guest.
 RELEASE_FLAGS := -c release --static-swift-stdlib
+# The version is written once, in Sources/VMManager/Version.swift; the executables and the package read it there.
+VERSION      := $(shell sed -n 's/^public let vmmanagerVersion = "\(.*\)"$$/\1/p' Sources/VMManager/Version.swift)
+DEB_DIR      ?= .build/deb
 
 all: build
 
@@ -103,8 +107,9 @@ soak: testbed
 bench: testbed release
 	@bash bench/run.sh
 
-# Installs both executables, the agent's heartbeat and OCF entry points (links), the man page, and a
-# commented configuration file (only if none exists).
+# Installs both executables, the agent's heartbeat and OCF entry points (links), the man pages, the
+# completions, the watcher's systemd unit and the Pacemaker alert agent (both pointing at $(PREFIX)/sbin/vmctl),
+# the spool directory, and a commented configuration file (only if none exists).
 install: release
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 .build/release/vmmanager $(DESTDIR)$(PREFIX)/sbin/vmmanager
@@ -120,19 +125,42 @@ install: release
 	ln -sf $(PREFIX)/sbin/vmmanager $(DESTDIR)$(HA_RESOURCE_DIR)/vmmanager
 	ln -sf $(PREFIX)/sbin/vmmanager $(DESTDIR)$(OCF_ROOT_DIR)/resource.d/vmmanager/guest
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/vmmanager
-	install -m 0644 Resources/systemd/vmmanager-watch.service $(DESTDIR)$(PREFIX)/lib/systemd/system/vmmanager-watch.service
-	install -m 0755 Resources/pacemaker/alert_vmmanager.sh $(DESTDIR)$(PREFIX)/share/vmmanager/alert_vmmanager.sh
+	sed -e 's|/usr/sbin/vmctl|$(PREFIX)/sbin/vmctl|g' -e 's|/etc/vmmanager/|$(SYSCONFDIR)/vmmanager/|g' \
+		Resources/systemd/vmmanager-watch.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/vmmanager-watch.service
+	sed -e 's|/usr/sbin/vmctl|$(PREFIX)/sbin/vmctl|g' -e 's|/etc/vmmanager/|$(SYSCONFDIR)/vmmanager/|g' \
+		-e 's|/usr/share/vmmanager/|$(PREFIX)/share/vmmanager/|g' \
+		Resources/pacemaker/alert_vmmanager.sh >$(DESTDIR)$(PREFIX)/share/vmmanager/alert_vmmanager.sh
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/vmmanager-watch.service
+	chmod 0755 $(DESTDIR)$(PREFIX)/share/vmmanager/alert_vmmanager.sh
 	install -d -m 0700 $(DESTDIR)/var/spool/vmmanager
 	install -d $(DESTDIR)$(SYSCONFDIR)/vmmanager/guests
 	test -e $(DESTDIR)$(SYSCONFDIR)/vmmanager/vmmanager.conf || \
 		install -m 0644 Resources/config/vmmanager.conf $(DESTDIR)$(SYSCONFDIR)/vmmanager/vmmanager.conf
 
+# Removes what install put there. Kept: a vmmanager.conf that differs from the sample (it was edited),
+# guests' XML in $(SYSCONFDIR)/vmmanager/guests, and the data in /var/spool/vmmanager and /var/lib/vmmanager;
+# vmmanager's own directories go only when they are empty.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/vmmanager $(DESTDIR)$(PREFIX)/sbin/vmctl \
 		$(DESTDIR)$(PREFIX)/share/man/man8/vmmanager.8 $(DESTDIR)$(HA_RESOURCE_DIR)/vmmanager \
 		$(DESTDIR)$(OCF_ROOT_DIR)/resource.d/vmmanager/guest $(DESTDIR)$(PREFIX)/share/man/man8/vmctl.8 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vmctl \
-		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vmctl.fish
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vmctl.fish \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/vmmanager-watch.service \
+		$(DESTDIR)$(PREFIX)/share/vmmanager/alert_vmmanager.sh
+	! cmp -s Resources/config/vmmanager.conf $(DESTDIR)$(SYSCONFDIR)/vmmanager/vmmanager.conf || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/vmmanager/vmmanager.conf
+	for dir in $(DESTDIR)$(OCF_ROOT_DIR)/resource.d/vmmanager $(DESTDIR)$(PREFIX)/share/vmmanager \
+		$(DESTDIR)$(SYSCONFDIR)/vmmanager/guests $(DESTDIR)$(SYSCONFDIR)/vmmanager $(DESTDIR)/var/spool/vmmanager; do \
+		if [ -d "$$dir" ]; then rmdir --ignore-fail-on-non-empty "$$dir"; fi; \
+	done
+
+# The Debian package: `make install` into a staging tree with PREFIX=/usr, then packaging/build-deb.sh
+# (dpkg-deb; maintainer scripts, conffiles and the tmpfiles.d entry in packaging/debian/).
+deb: release
+	rm -rf $(DEB_DIR)/root
+	$(MAKE) --no-print-directory -o release -o deps install DESTDIR=$(abspath $(DEB_DIR))/root PREFIX=/usr
+	@bash packaging/build-deb.sh $(DEB_DIR)/root $(DEB_DIR) $(VERSION)
 
 clean:
 	rm -rf .build
