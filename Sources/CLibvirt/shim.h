@@ -2,9 +2,11 @@
 #define VMMANAGER_CLIBVIRT_SHIM_H
 /*
  * The libvirt C API as the `Libvirt` Swift module sees it. Only small static inline helpers live
- * here, where the C API relies on a macro or on a function-pointer cast that Swift cannot express.
+ * here, where the C API relies on a macro or on a function-pointer cast that Swift cannot express,
+ * plus the thread naming of the binding's own threads (see DedicatedThread.swift).
  */
 #include <stddef.h>
+#include <pthread.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <libvirt/libvirt-qemu.h>
@@ -35,5 +37,14 @@ static inline int vmmRegisterAgentLifecycleEvents(virConnectPtr conn,
                                                   void *opaque, virFreeCallback freeOpaque) {
     return virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
                                             callback, opaque, freeOpaque);
+}
+
+/* glibc declares pthread_setname_np only under _GNU_SOURCE, which Swift's Glibc module is not built
+ * with; the declaration below is glibc's own (pthread.h, glibc 2.12 and later). Names the calling
+ * thread, for `top -H`, `ps -L` and debuggers; `name` must fit in 16 bytes with its NUL. */
+extern int pthread_setname_np(pthread_t thread, const char *name);
+
+static inline int vmmSetCurrentThreadName(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
 }
 #endif

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Logging
+import Synchronization
 internal import CLibvirt
 #if canImport(Glibc)
 import Glibc
@@ -15,9 +16,8 @@ import Glibc
 ///
 /// Wraps [virConnectOpen](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectOpen).
 public final class Connection: @unchecked Sendable {
-    // @unchecked: libvirt connection objects are thread-safe (libvirt's threading policy allows one
-    // virConnectPtr to be used from many threads); `handle` never changes after init, and `isClosed` is
-    // only touched under `lock`.
+    // @unchecked: only for `handle`, a virConnectPtr, which libvirt allows to be used from many threads at
+    // once; it never changes after init. Everything else is immutable or atomic.
 
     public struct Options: Sendable {
         /// Open read-only (`virConnectOpenReadOnly`): enough for state queries, allowed to more users.
@@ -45,8 +45,8 @@ public final class Connection: @unchecked Sendable {
     /// The URI the connection was opened with (what the caller asked for).
     public let uri: String
     public let options: Options
-    private let lock = NSLockLike()
-    private var isClosed = false
+    /// Set once, by ``close()`` (or never: then deinit closes it).
+    private let isClosed = Atomic<Bool>(false)
 
     private init(handle: OpaquePointer, uri: String, options: Options) {
         self.handle = handle
@@ -61,7 +61,11 @@ public final class Connection: @unchecked Sendable {
     /// - Throws: ``LibvirtError``: the daemon refused or is unreachable (`VIR_ERR_NO_CONNECT`, with
     ///   libvirt's reason), or did not answer within the deadline (``LibvirtError/Code/timedOut``).
     public static func open(_ uri: String, options: Options = Options()) async throws(LibvirtError) -> Connection {
-        EventLoop.start()
+        if !EventLoop.start() {
+            options.logger.warning("libvirt's event loop is not running: no keepalive and no domain events", metadata: [
+                "libvirt.uri": "\(uri)",
+            ])
+        }
         let started = ContinuousClock.now
         let readOnly = options.readOnly
         let raw = try await BlockingCall.pointer(
@@ -86,20 +90,22 @@ public final class Connection: @unchecked Sendable {
 
     deinit {
         // virConnectClose talks to the daemon; a hung daemon must not hang whoever drops the last reference.
-        let closed = lock.withLock { isClosed }
-        if !closed {
+        if !isClosed.load(ordering: .acquiring) {
             let h = SendableOpaque(handle)
-            spawnThread(name: "libvirt-close") { _ = virConnectClose(h.pointer) }
+            do throws(DedicatedThread.StartError) {
+                try DedicatedThread.start(name: "libvirt-close") { _ = virConnectClose(h.pointer) }
+            } catch {
+                options.logger.warning("connection not closed; it stays open until the process ends", metadata: [
+                    "libvirt.uri": "\(uri)", "error": "\(error)",
+                ])
+            }
         }
     }
 
     /// Closes the connection (`virConnectClose`). Domains looked up through it keep libvirt's own
     /// reference and stay usable until they are released. Calling it twice does nothing.
     public func close() async throws(LibvirtError) {
-        let alreadyClosed = lock.withLock { () -> Bool in
-            defer { isClosed = true }
-            return isClosed
-        }
+        let alreadyClosed = isClosed.exchange(true, ordering: .acquiringAndReleasing)
         if alreadyClosed { return }
         let h = SendableOpaque(handle)
         try await BlockingCall.status("virConnectClose", target: uri, timeout: options.timeout) {
@@ -112,7 +118,7 @@ public final class Connection: @unchecked Sendable {
         _ operation: String, target: String? = nil, timeout: Duration? = nil,
         _ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T
     ) async throws(LibvirtError) -> T {
-        let closed = lock.withLock { isClosed }
+        let closed = isClosed.load(ordering: .acquiring)
         let target = target ?? uri
         if closed {
             throw LibvirtError(code: .connectionClosed, message: "the connection to \(uri) was closed",

@@ -24,12 +24,16 @@ public struct LibvirtError: Error, Sendable, CustomStringConvertible {
         public static let connectionClosed = Self(rawValue: -2)
         /// libvirt returned failure but left no error behind.
         public static let unknown = Self(rawValue: -3)
+        /// No thread could be created to make the call (the binding's own code; the process or the system is
+        /// out of threads or memory). The call was not made.
+        public static let threadUnavailable = Self(rawValue: -4)
 
         public var description: String {
             switch self {
             case .timedOut: return "timed out"
             case .connectionClosed: return "connection closed"
             case .unknown: return "unknown error"
+            case .threadUnavailable: return "no thread"
             default: return Self.libvirtNames[rawValue] ?? "VIR_ERR_\(rawValue)"
             }
         }

@@ -104,11 +104,11 @@ extension Connection {
         let release: @convention(c) (UnsafeMutableRawPointer?) -> Void = { opaque in
             if let opaque { Unmanaged<EventSink>.fromOpaque(opaque).release() }
         }
-        let box = SendableRaw(Unmanaged.passUnretained(sink).toOpaque())
         let ids = try await call("virConnectDomainEventRegisterAny") { (h) throws(LibvirtError) -> [Int32] in
+            let opaque = Unmanaged.passUnretained(sink).toOpaque()
             _ = Unmanaged.passRetained(sink)
             let a = vmmRegisterLifecycleEvents(h, unsafeBitCast(lifecycle, to: virConnectDomainEventCallback.self),
-                                               box.pointer, release)
+                                               opaque, release)
             if a < 0 {
                 let e = LibvirtError.last(operation: "virConnectDomainEventRegisterAny", target: self.uri)
                 Unmanaged.passUnretained(sink).release()
@@ -116,7 +116,7 @@ extension Connection {
             }
             _ = Unmanaged.passRetained(sink)
             let b = vmmRegisterAgentLifecycleEvents(h, unsafeBitCast(agent, to: virConnectDomainEventCallback.self),
-                                                    box.pointer, release)
+                                                    opaque, release)
             if b < 0 {
                 // Drivers without agent events (e.g. test://) still deliver life-cycle events.
                 virResetLastError()
@@ -128,9 +128,14 @@ extension Connection {
         let handle = SendableOpaque(handle)
         continuation.onTermination = { _ in
             // Deregistering talks to the daemon: never on the caller's thread.
-            spawnThread {
-                for id in ids { _ = virConnectDomainEventDeregisterAny(handle.pointer, id) }
-                _ = self  // keeps the connection open until the callbacks are gone
+            do throws(DedicatedThread.StartError) {
+                try DedicatedThread.start(name: "libvirt-unreg") {
+                    for id in ids { _ = virConnectDomainEventDeregisterAny(handle.pointer, id) }
+                    _ = self  // keeps the connection open until the callbacks are gone
+                }
+            } catch {
+                self.options.logger.warning("event callbacks not deregistered; they stay until the connection closes",
+                                            metadata: ["libvirt.uri": "\(self.uri)", "error": "\(error)"])
             }
         }
         return stream
@@ -138,8 +143,7 @@ extension Connection {
 }
 
 /// Receives events on libvirt's event-loop thread and yields them to the stream.
-final class EventSink: @unchecked Sendable {
-    // @unchecked: AsyncStream.Continuation is thread-safe; nothing else is stored.
+final class EventSink: Sendable {
     private let continuation: AsyncStream<DomainEvent>.Continuation
     init(_ continuation: AsyncStream<DomainEvent>.Continuation) { self.continuation = continuation }
 
@@ -150,10 +154,4 @@ final class EventSink: @unchecked Sendable {
         let uuid = UUID(uuidString: buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         continuation.yield(DomainEvent(domainName: name, domainUUID: uuid ?? UUID(), kind: kind, received: Date()))
     }
-}
-
-struct SendableRaw: @unchecked Sendable {
-    // @unchecked: an opaque box pointer owned through Unmanaged reference counts.
-    let pointer: UnsafeMutableRawPointer
-    init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
 }

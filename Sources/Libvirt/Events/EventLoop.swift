@@ -10,18 +10,23 @@ public enum EventLoop {
         virInitialize()
         vmmSilenceLibvirtErrors()
         guard virEventRegisterDefaultImpl() == 0 else { return false }
-        spawnThread(name: "libvirt-events") {
-            while true {
-                if virEventRunDefaultImpl() < 0 {
-                    // Only happens when the loop itself breaks; do not spin.
-                    usleepSafe(100_000)
+        do throws(DedicatedThread.StartError) {
+            try DedicatedThread.start(name: "libvirt-events") {
+                while true {
+                    if virEventRunDefaultImpl() < 0 {
+                        // Only happens when the loop itself breaks; do not spin.
+                        usleepSafe(100_000)
+                    }
                 }
             }
+        } catch {
+            return false
         }
         return true
     }()
 
-    /// Registers and starts the loop once; later calls do nothing. Returns false if libvirt refused it.
+    /// Registers and starts the loop once; later calls do nothing. Returns false if libvirt refused it or no
+    /// thread could be created to run it (then keepalive and domain events do not work in this process).
     @discardableResult
     public static func start() -> Bool { started }
 }

@@ -138,7 +138,8 @@ extension Domain {
         }
         let flags = options.flags
         let parameters = options.parameters
-        let finished = Flag()
+        // Set by the job when it ends, polled by the progress loop below.
+        let finished = AtomicFlag()
         // The migration call itself gets a generous deadline: the abort below is what enforces
         // `options.timeout`; this one only guards against a daemon that stops answering altogether.
         let callDeadline = options.timeout + .seconds(60)
@@ -216,13 +217,4 @@ extension Domain {
         return MigrationResult(destination: destination.description, duration: ContinuousClock.now - started,
                                statistics: statistics)
     }
-}
-
-/// A flag set once from one task and read from another.
-final class Flag: @unchecked Sendable {
-    // @unchecked: `value` is only touched under `lock`.
-    private let lock = NSLockLike()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
 }

@@ -57,33 +57,17 @@ extension GuestUptime {
 /// (a libvirt call cannot be interrupted; its thread ends when the call does).
 func firstWithin<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async -> T?) async -> T? {
     await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
-        let once = FirstResult(continuation)
+        // The first of "the body answered" and "the limit passed" resumes the caller.
+        let once = OnceContinuation(continuation)
         let timer = Task {
             // Cancelled: the body answered first.
             guard (try? await Task.sleep(for: limit)) != nil else { return }
-            once.resume(nil)
+            once.resume(returning: nil)
         }
         Task {
             let value = await body()
-            once.resume(value)
+            once.resume(returning: value)
             timer.cancel()
         }
-    }
-}
-
-/// Resumes a continuation with the first value offered.
-private final class FirstResult<T: Sendable>: @unchecked Sendable {
-    // @unchecked: `continuation` is only touched under `mutex`.
-    private let mutex = NSLockLikeVM()
-    private var continuation: CheckedContinuation<T?, Never>?
-
-    init(_ continuation: CheckedContinuation<T?, Never>) { self.continuation = continuation }
-
-    func resume(_ value: T?) {
-        let c = mutex.withLock { () -> CheckedContinuation<T?, Never>? in
-            defer { continuation = nil }
-            return continuation
-        }
-        c?.resume(returning: value)
     }
 }

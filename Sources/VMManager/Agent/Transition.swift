@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// An up/down transition the agent hands to the notifier. Handing it over never blocks or fails the
 /// action that caused it.
@@ -39,11 +40,9 @@ public protocol TransitionReporter: Sendable {
 }
 
 /// Keeps transitions in memory (for tests and for callers that report them themselves).
-public final class CollectingReporter: TransitionReporter, @unchecked Sendable {
-    // @unchecked: `items` is guarded by `lock`.
-    private let lock = NSLockLikeVM()
-    private var items: [Transition] = []
+public final class CollectingReporter: TransitionReporter, Sendable {
+    private let items = Mutex<[Transition]>([])
     public init() {}
-    public func report(_ transition: Transition) { lock.withLock { items.append(transition) } }
-    public var transitions: [Transition] { lock.withLock { items } }
+    public func report(_ transition: Transition) { items.withLock { $0.append(transition) } }
+    public var transitions: [Transition] { items.withLock { $0 } }
 }

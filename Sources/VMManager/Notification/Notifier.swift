@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Libvirt
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -264,16 +265,26 @@ public final class Notifier: Sendable {
     /// - Parameter waitForOtherFlush: wait while another process flushes (true), or leave at once (false): the
     ///   other flush re-reads the spool before it ends, so it delivers what this one would have.
     public func deliverPending(waitForOtherFlush: Bool = true) async -> FlushReport {
-        let cancelled = CancellationFlag()
+        // The flush runs on a thread, not in a task: it polls this to notice the task's cancellation.
+        let cancelled = AtomicFlag()
         return await withTaskCancellationHandler {
-            await onNewThread { self.flush(wait: waitForOtherFlush, cancelled: cancelled) }
+            do {
+                return try await DedicatedThread.run(name: "notify-flush") {
+                    self.flush(wait: waitForOtherFlush, cancelled: cancelled)
+                }
+            } catch {
+                var report = FlushReport()
+                report.spoolError = "cannot flush the spool: \(error)"
+                report.remaining = spool.names().count
+                return report
+            }
         } onCancel: {
             cancelled.set()
         }
     }
 
     /// The flush itself (blocking).
-    func flush(wait: Bool, cancelled: CancellationFlag) -> FlushReport {
+    func flush(wait: Bool, cancelled: AtomicFlag) -> FlushReport {
         var report = FlushReport()
         var isDirectory = false
         guard FileManager.default.fileExists(atPath: spoolDirectory, isDirectory: &isDirectory), isDirectory else {
@@ -319,10 +330,14 @@ public final class Notifier: Sendable {
     /// - Throws: ``ConfigError`` when the settings do not resolve.
     public func send(_ event: TransitionEvent) async throws(ConfigError) -> [DeliveryResult] {
         let settings = try settings(forGuest: event.guest)
-        return await onNewThread {
-            ignoreSIGPIPE()
-            let session = DeliverySession()
-            return settings.targets.map { session.deliver(event, to: $0) }
+        do {
+            return try await DedicatedThread.run(name: "notify-send") {
+                ignoreSIGPIPE()
+                let session = DeliverySession()
+                return settings.targets.map { session.deliver(event, to: $0) }
+            }
+        } catch {
+            return settings.targets.map { DeliveryResult(target: $0, accepted: false, detail: "not sent: \(error)") }
         }
     }
 
@@ -411,15 +426,6 @@ private struct FlushPass {
             do { try spool.write(entry, name: name) } catch { report.spoolError = error.message }
         }
     }
-}
-
-/// Set once, read from another thread.
-final class CancellationFlag: @unchecked Sendable {
-    // @unchecked: `value` is only touched under `lock`.
-    private let lock = NSLockLikeVM()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
 }
 
 /// A peer that closes a TLS connection mid-write must not kill the process: libcurl's `CURLOPT_NOSIGNAL`

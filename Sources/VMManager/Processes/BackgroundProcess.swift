@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Libvirt
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,8 @@ enum BackgroundProcess {
     private static let spawnSetSID: Int32 = 0x80
 
     /// Starts `executable` with `arguments` and returns its pid without waiting for it. A thread reaps it
-    /// when it ends, so a long-lived caller (the watcher) collects no zombies.
+    /// when it ends, so a long-lived caller (the watcher) collects no zombies; when no such thread can be
+    /// created, the program is killed at once and this fails.
     static func spawnDetached(_ executable: String, _ arguments: [String]) -> Result<pid_t, SpoolError> {
         var attributes = SpawnAttributes(flags: spawnSetSID)
         defer { attributes.destroy() }
@@ -36,7 +38,15 @@ enum BackgroundProcess {
         guard rc == 0 else {
             return .failure(SpoolError(message: "cannot start \(executable): \(String(cString: strerror(rc)))"))
         }
-        reap(pid)
+        do throws(DedicatedThread.StartError) {
+            try reap(pid)
+        } catch {
+            // Nobody could reap it (a long-lived caller would keep a zombie): stop it before it does anything,
+            // so that the failure reported is the whole truth.
+            kill(pid, SIGKILL)
+            while waitpid(pid, nil, 0) < 0 && errno == EINTR {}
+            return .failure(SpoolError(message: "cannot start \(executable): \(error)"))
+        }
         return .success(pid)
     }
 
@@ -50,39 +60,11 @@ enum BackgroundProcess {
         }
     }
 
-    private static func reap(_ pid: pid_t) {
-        runOnNewThread {
+    private static func reap(_ pid: pid_t) throws(DedicatedThread.StartError) {
+        try DedicatedThread.start(name: "reap-\(pid)") {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         }
-    }
-}
-
-/// Runs `body` on a thread of its own (not Swift's cooperative pool, which a blocking libcurl transfer or a
-/// `waitpid` must not occupy). Falls back to running it inline if no thread can be created.
-func runOnNewThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body))
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { raw in
-        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-        box.body()
-        return nil
-    }, box.toOpaque())
-    if rc == 0 {
-        pthread_detach(thread)
-    } else {
-        box.takeRetainedValue().body()
-    }
-}
-
-/// Awaits `body` run on a thread of its own.
-func onNewThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        runOnNewThread { continuation.resume(returning: body()) }
     }
 }
 

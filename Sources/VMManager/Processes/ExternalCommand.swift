@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Libvirt
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,11 +40,19 @@ public struct ExternalCommand: Sendable {
         return nil
     }
 
-    /// Runs the program and waits at most `timeout` for it to end.
-    /// - Throws: ``VMError`` `.failed` when it cannot be started at all.
+    /// Runs the program and waits at most `timeout` for it to end, on a thread of its own (the wait blocks).
+    /// - Throws: ``VMError`` `.failed` when it cannot be started at all (no thread for it included).
     public func run(timeout: Duration) async throws -> Outcome {
         let command = self
-        let started: Result<Outcome, VMError> = await onNewThread { command.runBlocking(timeout: timeout) }
+        let started: Result<Outcome, VMError>
+        let program = executable.split(separator: "/").last.map(String.init) ?? executable
+        do {
+            started = try await DedicatedThread.run(name: "run-" + program) {
+                command.runBlocking(timeout: timeout)
+            }
+        } catch {
+            throw VMError(.failed, "cannot run \(executable): \(error)")
+        }
         return try started.get()
     }
 

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,14 +7,14 @@ import Glibc
 /// A per-guest lock that serialises everything acting on one guest on this node: the agent's actions,
 /// `vmctl`, two agents started by a confused cluster. It is an `flock` on `<lock_dir>/<guest>.lock`,
 /// so the kernel drops it when the holder dies — a crashed agent never leaves a stale lock behind.
-public final class GuestLock: @unchecked Sendable {
-    // @unchecked: the descriptor is only closed once, in `release` (guarded by `lock`).
-    private var descriptor: Int32
-    private let mutex = NSLockLikeVM()
+public final class GuestLock: Sendable {
+    /// The locked file's descriptor, -1 once released: `release` may race with itself (an explicit call and
+    /// deinit, two callers), and the descriptor must be closed exactly once.
+    private let descriptor: Mutex<Int32>
     public let path: String
 
     private init(descriptor: Int32, path: String) {
-        self.descriptor = descriptor
+        self.descriptor = Mutex(descriptor)
         self.path = path
     }
 
@@ -56,28 +57,12 @@ public final class GuestLock: @unchecked Sendable {
 
     /// Releases the lock (also done when the object goes away or the process ends).
     public func release() {
-        mutex.withLock {
+        descriptor.withLock { descriptor in
             if descriptor >= 0 {
                 flock(descriptor, LOCK_UN)
                 close(descriptor)
                 descriptor = -1
             }
         }
-    }
-}
-
-/// A pthread mutex (FoundationEssentials has no NSLock).
-final class NSLockLikeVM: @unchecked Sendable {
-    // @unchecked: the mutex is the synchronisation itself.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init() { pthread_mutex_init(mutex, nil) }
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Libvirt
+import Synchronization
 import VMManager
 
 struct Migrate: AsyncParsableCommand {
@@ -78,12 +79,11 @@ struct Migrate: AsyncParsableCommand {
 }
 
 /// A one-line progress bar on stderr, only on a terminal: percent, data left, rate, time to go.
-final class ProgressBar: @unchecked Sendable {
-    // @unchecked: state is only touched under `lock` (updates come from the migration's polling task).
-    private let lock = NSLock()
+final class ProgressBar: Sendable {
     private let enabled: Bool
     private let label: String
-    private var drawn = false
+    /// Whether a bar is on the line; updates come from the migration's polling task, `finish` from the command.
+    private let drawn = Mutex(false)
 
     init(enabled: Bool, label: String) {
         self.enabled = enabled
@@ -102,14 +102,14 @@ final class ProgressBar: @unchecked Sendable {
         if let rate = stats.memoryBytesPerSecond, rate > 0 {
             line += "  \(mib(rate)) MiB/s  ETA \(Int((Double(left) / Double(rate)).rounded(.up))) s"
         }
-        lock.withLock {
+        drawn.withLock { drawn in
             FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
             drawn = true
         }
     }
 
     func finish(_ message: String?) {
-        lock.withLock {
+        drawn.withLock { drawn in
             if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             drawn = false
             if let message, enabled { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
@@ -124,25 +124,22 @@ final class ProgressBar: @unchecked Sendable {
 
 /// Turns SIGINT into a callback (once) for as long as it lives; the default handling comes back after.
 final class Interrupt: @unchecked Sendable {
-    // @unchecked: `source` is set once in init; `fired` only under `lock`.
+    // @unchecked: only for `source`, a Dispatch source (thread-safe, but not marked Sendable on Linux), set
+    // once in init and then only cancelled; `wasFired` is atomic.
     private let source: DispatchSourceSignal
-    private let lock = NSLock()
-    private var wasFired = false
+    private let wasFired = Atomic<Bool>(false)
 
     init(_ handler: @escaping @Sendable () -> Void) {
         signal(SIGINT, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [unowned self] in
-            let first = lock.withLock { () -> Bool in
-                defer { wasFired = true }
-                return !wasFired
-            }
+            let first = !wasFired.exchange(true, ordering: .acquiringAndReleasing)
             if first { handler() }
         }
         source.resume()
     }
 
-    var fired: Bool { lock.withLock { wasFired } }
+    var fired: Bool { wasFired.load(ordering: .acquiring) }
 
     func cancel() {
         source.cancel()
