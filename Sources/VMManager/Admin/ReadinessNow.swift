@@ -32,7 +32,7 @@ public enum ReadinessNow: Sendable, Equatable {
             case nil: return .notReady("its guest agent did not answer within \(timeout.formattedSeconds)")
             }
         case .tcpPort(let host, let port):
-            if let why = TCPProbe.connect(host: host, port: port, timeout: timeout) { return .notReady(why) }
+            if let why = await TCPProbe.connect(host: host, port: port, timeout: timeout) { return .notReady(why) }
             return .ready
         case .serialLine:
             return .notJudged("a console line counts only while a start waits for it")

@@ -152,7 +152,7 @@ public enum BootWait {
                     }
                     last = "no console line matched /\(pattern)/"
                 case .tcpPort(let host, let port):
-                    switch TCPProbe.connect(host: host, port: port, timeout: .seconds(1)) {
+                    switch await TCPProbe.connect(host: host, port: port, timeout: .seconds(1)) {
                     case nil: return clock.now - started
                     case let why?: last = why
                     }

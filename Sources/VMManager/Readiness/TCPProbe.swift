@@ -1,11 +1,27 @@
+import Libvirt
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A TCP connect with a deadline: the `tcp:HOST:PORT` readiness probe.
+///
+/// Resolving the name and waiting for the connection block (the wait up to `timeout` for each address), so
+/// the probe runs on a thread of its own, as libvirt calls do, and the caller's task only awaits it: a probe
+/// of a guest that does not answer must not hold a thread of Swift's cooperative pool.
 enum TCPProbe {
     /// Returns nil when `host:port` accepted a connection within `timeout`, else why not.
-    static func connect(host: String, port: UInt16, timeout: Duration) -> String? {
+    static func connect(host: String, port: UInt16, timeout: Duration) async -> String? {
+        do {
+            return try await DedicatedThread.run(name: "tcp-probe") {
+                connectBlocking(host: host, port: port, timeout: timeout)
+            }
+        } catch {
+            return "\(host):\(port): not probed: \(error)"
+        }
+    }
+
+    /// The probe itself (blocking).
+    private static func connectBlocking(host: String, port: UInt16, timeout: Duration) -> String? {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
