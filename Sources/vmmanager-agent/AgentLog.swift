@@ -48,8 +48,18 @@ struct AgentLogHandler: LogHandler {
         return table[name.lowercased()] ?? LOG_DAEMON
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
+    func log(event: LogEvent) {
+        emit(level: event.level, message: event.message, metadata: event.metadata)
+    }
+
+    /// The entry point of swift-log before `log(event:)`: kept so that a caller still using it (or an older
+    /// swift-log's default bridge) reaches the same lines.
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
              file: String, function: String, line: UInt) {
+        emit(level: level, message: message, metadata: metadata)
+    }
+
+    private func emit(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?) {
         var all = metadata
         if let extra { all.merge(extra) { $1 } }
         // One line, whatever the message holds: a guest name with a line break must not forge log lines.
