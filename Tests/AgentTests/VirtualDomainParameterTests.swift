@@ -97,7 +97,7 @@ struct VirtualDomainParameterTests {
     func startResourcesStartsAPool() async throws {
         let pool = "it-vd-pool"
         let dir = try scratchDirectory("vd-pool")
-        FileManager.default.createFile(atPath: "\(dir)/data.img", contents: Data(count: 1 << 20))
+        _ = FileManager.default.createFile(atPath: "\(dir)/data.img", contents: Data(count: 1 << 20))
         if let old = try? await host.connection.isActive(.storagePool(pool)) {
             _ = old
             _ = try? run("/usr/bin/virsh", ["-c", testbed.nodeA, "pool-destroy", pool])

@@ -107,8 +107,7 @@ extension Connection {
         let ids = try await call("virConnectDomainEventRegisterAny") { (h) throws(LibvirtError) -> [Int32] in
             let opaque = Unmanaged.passUnretained(sink).toOpaque()
             _ = Unmanaged.passRetained(sink)
-            let a = vmmRegisterLifecycleEvents(h, unsafeBitCast(lifecycle, to: virConnectDomainEventCallback.self),
-                                               opaque, release)
+            let a = vmmRegisterLifecycleEvents(h, lifecycle, opaque, release)
             if a < 0 {
                 let e = LibvirtError.last(operation: "virConnectDomainEventRegisterAny", target: self.uri)
                 Unmanaged.passUnretained(sink).release()

@@ -148,7 +148,7 @@ extension Domain {
             do throws(LibvirtError) {
             switch destination {
             case .peerToPeer(let uri, _):
-                try await self.call("virDomainMigrateToURI3", timeout: callDeadline) {
+                _ = try await self.call("virDomainMigrateToURI3", timeout: callDeadline) {
                     (d) throws(LibvirtError) -> SendableOpaque? in
                     let rc = TypedParameters.withList(parameters) { p, n in
                         virDomainMigrateToURI3(d, uri, p, UInt32(n), flags | VIR_MIGRATE_PEER2PEER.rawValue)
