@@ -4,13 +4,16 @@
 //
 // Module graph (arrows point at what a module depends on):
 //
-//   vmctl ──────────┐
-//                   ├─► VMManager ─► Libvirt ─► CLibvirt  (libvirt C API, the only C boundary for libvirt)
-//   vmmanager-agent ┘    │                 └──► CLibXML2  (domain XML parsing)
-//                        └──► CCurl  (libcurl: the notifier's SMTP and webhooks)
+//   vmctl ─► VMManagerDelivery ─► CCurl  (libcurl: the notifier's SMTP and webhooks)
+//     │            │         └──► Crypto  (swift-crypto: HMAC-SHA256 of webhook bodies)
+//     │            ▼
+//     └──────► VMManager ─► Libvirt ─► CLibvirt  (libvirt C API, the only C boundary for libvirt)
+//   vmmanager-agent ┘                 └──► CLibXML2  (domain XML parsing)
 //
 // `Libvirt` is a general binding that knows nothing about high availability; `VMManager`
-// holds the HA behaviour the executables share.
+// holds the HA behaviour the executables share, including recording notifications to the spool.
+// `VMManagerDelivery` delivers them (flush, mail, webhooks, `vmctl watch`); only vmctl links it, so
+// the agent, which Pacemaker runs afresh at every monitor, does not load libcurl or OpenSSL.
 import PackageDescription
 
 let package = Package(
@@ -19,6 +22,7 @@ let package = Package(
     products: [
         .library(name: "Libvirt", targets: ["Libvirt"]),
         .library(name: "VMManager", targets: ["VMManager"]),
+        .library(name: "VMManagerDelivery", targets: ["VMManagerDelivery"]),
         .executable(name: "vmctl", targets: ["vmctl"]),
         .executable(name: "vmmanager", targets: ["vmmanager-agent"]),
     ],
@@ -26,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // 1.11: `LogEvent` and `LogHandler.log(event:)`.
         .package(url: "https://github.com/apple/swift-log", from: "1.11.0"),
+        // HMAC-SHA256 of webhook bodies (VMManagerDelivery only).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -56,7 +62,18 @@ let package = Package(
             name: "VMManager",
             dependencies: [
                 "Libvirt",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Delivery of the spooled notifications: libcurl SMTP and HTTP, MIME, signed webhooks, the flush,
+        // `vmctl watch`. Linked by vmctl only, never by the agent.
+        .target(
+            name: "VMManagerDelivery",
+            dependencies: [
+                "VMManager",
+                "Libvirt",
                 "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -64,6 +81,7 @@ let package = Package(
             name: "vmctl",
             dependencies: [
                 "VMManager",
+                "VMManagerDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -81,7 +99,7 @@ let package = Package(
         .testTarget(name: "VMManagerTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         // The notifier against a real SMTP server (python3-aiosmtpd) and a real HTTP receiver on loopback.
-        .testTarget(name: "NotifierTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
+        .testTarget(name: "NotifierTests", dependencies: ["VMManager", "VMManagerDelivery", "Libvirt", "IntegrationSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         // vmctl's commands, run as a user runs them: the built binary, against test:/// and the testbed.
         .testTarget(name: "VMCtlTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
@@ -94,6 +112,6 @@ let package = Package(
         .executableTarget(name: "FuzzSettings", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzSettings"),
         .executableTarget(name: "FuzzHeartbeat", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzHeartbeat"),
         .executableTarget(name: "FuzzDomainXML", dependencies: ["Libvirt", "VMManager", "FuzzSupport"], path: "Fuzz/FuzzDomainXML"),
-        .executableTarget(name: "FuzzSpool", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzSpool"),
+        .executableTarget(name: "FuzzSpool", dependencies: ["VMManager", "VMManagerDelivery", "FuzzSupport"], path: "Fuzz/FuzzSpool"),
     ]
 )

@@ -15,6 +15,7 @@ import Glibc
 import FoundationEssentials
 import FuzzSupport
 import VMManager
+import VMManagerDelivery
 
 let eventName = "20240507T140309.123456Z-00000000-0000-4000-8000-000000000000.event"
 let spoolDirectory: String = {

@@ -77,7 +77,7 @@ struct AgentLogHandler: LogHandler {
         case .file(let path):
             let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
             guard fd >= 0 else { return writeStandardError("\(label): \(body)\n") }
-            let stamp = MailMessage.iso8601(Date())
+            let stamp = EventText.iso8601(Date())
             let lineText = "\(stamp) \(label)[\(getpid())]: \(body)\n"
             _ = lineText.withCString { Glibc.write(fd, $0, strlen($0)) }
             close(fd)

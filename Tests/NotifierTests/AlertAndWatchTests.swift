@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Libvirt
 import VMManager
+import VMManagerDelivery
 
 @Suite("Pacemaker alerts")
 struct PacemakerAlertTests {

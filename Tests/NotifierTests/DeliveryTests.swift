@@ -2,6 +2,7 @@ import Foundation
 import IntegrationSupport
 import Testing
 import VMManager
+import VMManagerDelivery
 
 /// Delivery to a real SMTP server (python3-aiosmtpd) and a real HTTP receiver, both on loopback.
 @Suite("Delivery to real servers", .serialized)

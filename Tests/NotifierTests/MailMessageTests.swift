@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VMManager
+import VMManagerDelivery
 
 /// The message as bytes, before any server sees it.
 @Suite("Mail message format")

@@ -2,6 +2,7 @@ import Foundation
 import IntegrationSupport
 import Testing
 import VMManager
+import VMManagerDelivery
 
 /// record(): durable, fast, never in the way; the spool's bookkeeping.
 @Suite("Spool")

@@ -2,6 +2,7 @@ import Foundation
 import IntegrationSupport
 import Testing
 import VMManager
+import VMManagerDelivery
 
 /// `vmctl notify ...` and `vmctl alert`, run as an admin or Pacemaker would, against real servers.
 @Suite("vmctl notify and alert", .serialized)

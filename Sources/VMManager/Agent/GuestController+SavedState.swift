@@ -189,7 +189,7 @@ extension GuestController {
                      "image_age_seconds": "\(Int(image.age().rounded()))"]
         if let p = image.provenance {
             t.details["saved_on"] = p.node
-            t.details["saved_at"] = MailMessage.iso8601(p.savedAt)
+            t.details["saved_at"] = EventText.iso8601(p.savedAt)
             t.details["image_generation"] = "\(p.generation)"
         }
         reporter.report(t)
@@ -238,7 +238,7 @@ extension GuestController {
                 if abs(Date().timeIntervalSince(after)) > 1 { throw error }
             }
             logger.info("guest clock set", metadata: ["domain.name": "\(domain.name)",
-                                                      "skew": "\(MailMessage.formatSeconds(skew))"])
+                                                      "skew": "\(EventText.formatSeconds(skew))"])
             return skew
         } catch {
             logger.notice("could not set the guest's clock through its agent", metadata: [

@@ -230,7 +230,7 @@ public struct GuestController: Sendable {
             if let p = image.provenance { reason += ", saved on \(p.node) \(Int(image.age().rounded())) s before" }
             reason += ")"
         }
-        if let skew { reason += "; guest clock corrected by \(MailMessage.formatSeconds(skew))" }
+        if let skew { reason += "; guest clock corrected by \(EventText.formatSeconds(skew))" }
         var t = Transition(kind: "up", guest: name, uuid: domain.uuid, reason: reason,
                            previousState: state.description, newState: newState, configPath: settings.configPath)
         if how == .restored { t.kind = TransitionEvent.Kind.resumedFromSaved.rawValue }
@@ -242,10 +242,10 @@ public struct GuestController: Sendable {
             t.details["image"] = image.path
             if let p = image.provenance {
                 t.details["saved_on"] = p.node
-                t.details["saved_at"] = MailMessage.iso8601(p.savedAt)
+                t.details["saved_at"] = EventText.iso8601(p.savedAt)
             }
         }
-        if let skew { t.details["clock_corrected"] = MailMessage.formatSeconds(skew) }
+        if let skew { t.details["clock_corrected"] = EventText.formatSeconds(skew) }
         t.restoreDuration = restoreTime
         t.bootWaitDuration = readyAfter
         if probe == .guestAgent {

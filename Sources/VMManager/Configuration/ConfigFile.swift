@@ -185,7 +185,7 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 
 extension StringProtocol {
     /// Without leading and trailing white space (spaces, tabs, line ends) (FoundationEssentials has no `trimmingCharacters`).
-    var trimmed: String {
+    package var trimmed: String {
         let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
         guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else {
             return ""

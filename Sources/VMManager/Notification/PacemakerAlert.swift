@@ -17,14 +17,14 @@ public enum PacemakerAlert {
     {
         func value(_ name: String) -> String? {
             let v = environment["CRM_alert_\(name)"] ?? environment["CRM_notify_\(name)"]
-            return v.map { MailMessage.cleanControls($0).trimmed }.flatMap { $0.isEmpty ? nil : $0 }
+            return v.map { EventText.cleanControls($0).trimmed }.flatMap { $0.isEmpty ? nil : $0 }
         }
         guard let kind = value("kind") else { return nil }
         var details: [String: String] = [:]
         for (key, raw) in environment {
             for prefix in ["CRM_alert_", "CRM_notify_"] where key.hasPrefix(prefix) {
                 let name = String(key.dropFirst(prefix.count))
-                let v = MailMessage.cleanControls(raw).trimmed
+                let v = EventText.cleanControls(raw).trimmed
                 if !v.isEmpty, details[name] == nil { details[name] = v }
             }
         }
@@ -42,7 +42,7 @@ public enum PacemakerAlert {
             switch desc {
             case "member": transition = .nodeJoined
             case "lost": transition = .nodeLost
-            default: transition = TransitionEvent.Kind(rawValue: "node-" + MailMessage.token(desc.lowercased()))
+            default: transition = TransitionEvent.Kind(rawValue: "node-" + EventText.token(desc.lowercased()))
             }
             let id = value("nodeid").map { " (node id \($0))" } ?? ""
             let now = desc.isEmpty ? "in an unknown state" : desc
@@ -62,7 +62,7 @@ public enum PacemakerAlert {
             let expected = value("target_rc") ?? "0"
             if rc == expected { return nil }
             let interval = value("interval").flatMap { $0 == "0" ? nil : " (every \($0) ms)" } ?? ""
-            let transition = TransitionEvent.Kind(rawValue: MailMessage.token(task.lowercased()) + "-failed")
+            let transition = TransitionEvent.Kind(rawValue: EventText.token(task.lowercased()) + "-failed")
             return TransitionEvent(
                 transition: transition, guest: nil, resource: rsc,
                 reason: "\(task)\(interval) of \(rsc) returned \(rc), expected \(expected): "

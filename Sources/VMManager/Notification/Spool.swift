@@ -9,6 +9,12 @@ public struct SpooledEvent: Codable, Sendable {
         public var count: Int
         public var lastError: String
         public var last: Date
+
+        package init(count: Int, lastError: String, last: Date) {
+            self.count = count
+            self.lastError = lastError
+            self.last = last
+        }
     }
 
     /// The file format, so a later version can read what an earlier one left behind.
@@ -44,13 +50,13 @@ public struct SpoolError: Error, Sendable, CustomStringConvertible {
 ///
 /// File names start with the event's time, so a sorted listing is the order of events. Names starting with a
 /// dot (temporary files, the flush lock) are not events.
-struct Spool {
-    let directory: String
+package struct Spool {
+    package let directory: String
 
-    static let suffix = ".event"
+    package static let suffix = ".event"
 
     /// `20240507T140309.123456Z-<uuid>.event`.
-    static func fileName(for event: TransitionEvent) -> String {
+    package static func fileName(for event: TransitionEvent) -> String {
         let seconds = event.timestamp.timeIntervalSince1970.rounded(.down)
         var t = time_t(seconds)
         var tm = tm()
@@ -66,14 +72,14 @@ struct Spool {
     }
 
     /// Creates the directory (mode 0700) and its missing parents.
-    func ensureDirectory() throws(SpoolError) {
+    package func ensureDirectory() throws(SpoolError) {
         do { try DurableFile.createDirectory(directory) } catch {
             throw SpoolError(message: "cannot create the spool directory: \(error)")
         }
     }
 
     /// Writes `entry` as `name`, replacing an older version atomically; durable when it returns.
-    func write(_ entry: SpooledEvent, name: String) throws(SpoolError) {
+    package func write(_ entry: SpooledEvent, name: String) throws(SpoolError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data: Data
@@ -85,7 +91,7 @@ struct Spool {
         }
     }
 
-    func read(_ name: String) -> Result<SpooledEvent, SpoolError> {
+    package func read(_ name: String) -> Result<SpooledEvent, SpoolError> {
         let path = "\(directory)/\(name)"
         guard let data = FileContents.read(path) else {
             return .failure(SpoolError(message: "cannot read \(path)"))
@@ -96,30 +102,30 @@ struct Spool {
     }
 
     /// Event file names, oldest first.
-    func names() -> [String] {
+    package func names() -> [String] {
         let all = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return all.filter { !$0.hasPrefix(".") && $0.hasSuffix(Self.suffix) }.sorted()
     }
 
-    func entries() -> [SpoolEntry] {
+    package func entries() -> [SpoolEntry] {
         names().map { SpoolEntry(name: $0, path: "\(directory)/\($0)", content: read($0)) }
     }
 
     /// Removes a delivered event, durably.
-    func remove(_ name: String) throws(SpoolError) {
+    package func remove(_ name: String) throws(SpoolError) {
         guard unlink("\(directory)/\(name)") == 0 || errno == ENOENT else { throw failure("cannot remove \(name)") }
         try syncDirectory()
     }
 
     /// Moves an unreadable file out of the way (`<name>.corrupt`), so it stops failing every flush but is
     /// kept for a human to look at.
-    func quarantine(_ name: String) {
+    package func quarantine(_ name: String) {
         _ = rename("\(directory)/\(name)", "\(directory)/\(name).corrupt")
         try? syncDirectory()
     }
 
     /// Temporary files older than an hour are what a crash between create and rename left behind.
-    func removeStaleTemporaries() {
+    package func removeStaleTemporaries() {
         let all = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         let now = time(nil)
         for name in all where name.hasPrefix(".tmp-") {

@@ -119,7 +119,7 @@ extension SavedImage {
         }
         let current = generation?.generation ?? 0
         if p.generation != current {
-            let since = generation.map { " (\($0.how) on \($0.node) at \(MailMessage.iso8601($0.at)))" } ?? ""
+            let since = generation.map { " (\($0.how) on \($0.node) at \(EventText.iso8601($0.at)))" } ?? ""
             return .stale("the guest came up again after this image was saved: it is of generation \(p.generation), "
                           + "the guest is at generation \(current)\(since)")
         }
@@ -129,7 +129,7 @@ extension SavedImage {
             }
             if now != disk {
                 return .stale("its disk \(disk.path) was written after the image was saved (disk modified "
-                              + "\(MailMessage.iso8601(now.modified)), image saved \(MailMessage.iso8601(p.savedAt)))")
+                              + "\(EventText.iso8601(now.modified)), image saved \(EventText.iso8601(p.savedAt)))")
             }
         }
         return .current

@@ -171,7 +171,7 @@ public struct SavedStateStore: Sendable, Hashable {
     }
 
     func conflictPath(node: String, at date: Date, attempt: Int) -> String {
-        let stamp = MailMessage.iso8601(date).filter { $0.isNumber || $0 == "T" || $0 == "Z" }
+        let stamp = EventText.iso8601(date).filter { $0.isNumber || $0 == "T" || $0 == "Z" }
         let safeNode = node.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
         return "\(directory)/\(guest).state.\(String(safeNode))-\(stamp)" + (attempt > 1 ? "-\(attempt)" : "")
     }

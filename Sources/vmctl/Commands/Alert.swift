@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import VMManager
+import VMManagerDelivery
 
 struct Alert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

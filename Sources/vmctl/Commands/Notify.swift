@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import VMManager
+import VMManagerDelivery
 
 struct Notify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -187,7 +188,7 @@ struct NotifyList: AsyncParsableCommand {
             }
             let lastError = row.attempts.values.max { $0.last < $1.last }
             table.append([
-                MailMessage.iso8601(e.timestamp), e.subject, String(e.id.uuidString.lowercased().prefix(8)),
+                EventText.iso8601(e.timestamp), e.subject, String(e.id.uuidString.lowercased().prefix(8)),
                 row.pending.isEmpty ? "-" : row.pending.joined(separator: "; "),
                 lastError.map { "\($0.lastError) (\($0.count)x)" } ?? "-",
             ])

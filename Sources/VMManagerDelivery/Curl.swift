@@ -1,4 +1,5 @@
 import FoundationEssentials
+import VMManager
 internal import CCurl
 
 /// libcurl, the only place the notifier calls it: one SMTP submission and one HTTP POST.

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import VMManager
 import Libvirt
 import Logging
 #if canImport(Glibc)

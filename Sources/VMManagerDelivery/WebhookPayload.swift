@@ -1,4 +1,6 @@
+import Crypto
 import FoundationEssentials
+import VMManager
 
 /// The JSON body a webhook receives, as docs/notifications.md documents it.
 ///
@@ -65,6 +67,8 @@ public struct WebhookPayload: Encodable, Sendable {
 
     /// `sha256=<hex>`: HMAC-SHA256 of the exact body bytes with the shared secret.
     public static func signature(body: [UInt8], secret: String) -> String {
-        "sha256=" + HMACSHA256.hex(HMACSHA256.authenticate(body, key: Array(secret.utf8)))
+        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))
+        let hex = Array("0123456789abcdef".utf8)
+        return "sha256=" + String(decoding: mac.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0x0f)]] }, as: UTF8.self)
     }
 }

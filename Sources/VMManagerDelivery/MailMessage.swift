@@ -1,4 +1,5 @@
 import FoundationEssentials
+import VMManager
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,7 @@ public struct MailMessage: Sendable {
             // RFC 3834: keeps vacation auto-replies away from a cluster's mail.
             ("Auto-Submitted", "auto-generated"),
             ("X-Vmmanager-Event-Id", event.id.uuidString.lowercased()),
-            ("X-Vmmanager-Transition", Self.token(event.transition.rawValue)),
+            ("X-Vmmanager-Transition", EventText.token(event.transition.rawValue)),
         ]
         let body = Self.body(event)
         let needsEncoding = !body.utf8.allSatisfy { $0 < 0x80 }
@@ -63,7 +64,7 @@ public struct MailMessage: Sendable {
         }
         lines.append(("Status", e.newState.map { "\(e.transition) - \($0)" } ?? e.transition.rawValue))
         if e.guest != nil || e.guestUptimeSeconds != nil {
-            lines.append(("Uptime", e.guestUptimeSeconds.map(formatUptime) ?? "-"))
+            lines.append(("Uptime", e.guestUptimeSeconds.map(EventText.formatUptime) ?? "-"))
         }
         if e.guest != nil || e.configPath != nil { lines.append(("Config", e.configPath ?? "-")) }
         lines.append(("Host", e.node))
@@ -72,8 +73,8 @@ public struct MailMessage: Sendable {
         lines.append(("Reason", e.reason.isEmpty ? "-" : e.reason))
         if let p = e.previousState { lines.append(("Previous state", p)) }
         if let n = e.newState { lines.append(("New state", n)) }
-        if let r = e.durations.restoreSeconds { lines.append(("Restore took", formatSeconds(r))) }
-        if let b = e.durations.bootWaitSeconds { lines.append(("Boot wait", formatSeconds(b))) }
+        if let r = e.durations.restoreSeconds { lines.append(("Restore took", EventText.formatSeconds(r))) }
+        if let b = e.durations.bootWaitSeconds { lines.append(("Boot wait", EventText.formatSeconds(b))) }
         if let m = e.durations.migrationDowntimeMilliseconds { lines.append(("Migration downtime", "\(m) ms")) }
         lines.append(("Time", iso8601(e.timestamp)))
         if let uuid = e.guestUUID { lines.append(("Guest UUID", uuid.uuidString.lowercased())) }
@@ -91,22 +92,14 @@ public struct MailMessage: Sendable {
     /// `Reason: first line` + `    second line`: any line break inside a value is indented.
     static func indentContinuationLines(_ value: String) -> String {
         let normalised = value.replacing("\r\n", with: "\n").replacing("\r", with: "\n")
-        let lines = normalised.split(separator: "\n", omittingEmptySubsequences: false).map(cleanControls)
+        let lines = normalised.split(separator: "\n", omittingEmptySubsequences: false).map(EventText.cleanControls)
         return lines.joined(separator: "\n    ")
-    }
-
-    /// Control characters other than tab become spaces.
-    static func cleanControls<S: StringProtocol>(_ s: S) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map {
-            ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7f || (0x80..<0xa0).contains($0.value)
-                || $0 == "\u{2028}" || $0 == "\u{2029}" ? " " : $0
-        }))
     }
 
     /// A header value with every CR, LF and other control character replaced by a space: it can never end
     /// the header it is in.
     public static func headerText(_ value: String) -> String {
-        cleanControls(value.replacing("\r\n", with: " ")).trimmed
+        EventText.cleanControls(value.replacing("\r\n", with: " ")).trimmed
     }
 
     /// `Name: value`, folded below 78 columns; non-ASCII values as RFC 2047 encoded-words.
@@ -187,51 +180,9 @@ public struct MailMessage: Sendable {
         return s.isEmpty ? "vmmanager.invalid" : s
     }
 
-    /// Letters, digits and `-` only (a transition name in a header).
-    static func token(_ value: String) -> String {
-        let safe = value.unicodeScalars.map {
-            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? $0 : "-"
-        }
-        return String(String.UnicodeScalarView(safe))
-    }
-
     /// `Tue, 07 May 2024 14:03:09 +0000` (RFC 5322 3.3), always in UTC.
-    public static func rfc5322Date(_ date: Date) -> String {
-        var t = time_t(date.timeIntervalSince1970.rounded(.down))
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return "\(days[Int(tm.tm_wday)]), \(pad(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(tm.tm_year + 1900) "
-            + "\(pad(tm.tm_hour)):\(pad(tm.tm_min)):\(pad(tm.tm_sec)) +0000"
-    }
+    public static func rfc5322Date(_ date: Date) -> String { EventText.rfc5322Date(date) }
 
     /// `2024-05-07T14:03:09.123Z`.
-    public static func iso8601(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        var t = time_t(seconds)
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        let ms = min(999, Int(((date.timeIntervalSince1970 - seconds) * 1000).rounded(.down)))
-        let msText = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
-        return "\(tm.tm_year + 1900)-\(pad(tm.tm_mon + 1))-\(pad(tm.tm_mday))T"
-            + "\(pad(tm.tm_hour)):\(pad(tm.tm_min)):\(pad(tm.tm_sec)).\(msText)Z"
-    }
-
-    private static func pad(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-
-    static func formatSeconds(_ s: Double) -> String {
-        let hundredths = Int((s * 100).rounded())
-        let frac = abs(hundredths) % 100
-        return "\(hundredths < 0 ? "-" : "")\(abs(hundredths) / 100).\(frac < 10 ? "0" : "")\(frac) s"
-    }
-
-    /// `3 d 04:05:06` / `04:05:06`, like uptime(1).
-    static func formatUptime(_ s: Double) -> String {
-        let total = Int(s)
-        let days = total / 86400
-        let rest = total % 86400
-        let hms = "\(pad(Int32(rest / 3600))):\(pad(Int32(rest % 3600 / 60))):\(pad(Int32(rest % 60)))"
-        return days > 0 ? "\(days) d \(hms)" : hms
-    }
+    public static func iso8601(_ date: Date) -> String { EventText.iso8601(date) }
 }
