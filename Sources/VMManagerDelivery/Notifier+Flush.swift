@@ -67,7 +67,7 @@ extension Notifier {
         guard FileManager.default.fileExists(atPath: spoolDirectory, isDirectory: &isDirectory), isDirectory else {
             return report  // nothing was ever spooled
         }
-        ignoreSIGPIPE()
+        BrokenPipe.ignore()
         let fd = open("\(spoolDirectory)/.flush.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             report.spoolError = "cannot open \(spoolDirectory)/.flush.lock: \(String(cString: strerror(errno)))"
@@ -109,7 +109,7 @@ extension Notifier {
         let settings = try settings(forGuest: event.guest)
         do {
             return try await DedicatedThread.run(name: "notify-send") {
-                ignoreSIGPIPE()
+                BrokenPipe.ignore()
                 let session = DeliverySession()
                 return settings.targets.map { session.deliver(event, to: $0) }
             }
@@ -202,12 +202,3 @@ private struct FlushPass {
     }
 }
 
-/// A peer that closes a TLS connection mid-write must not kill the process: libcurl's `CURLOPT_NOSIGNAL`
-/// covers its own sockets but not every OpenSSL write. Only a default disposition is changed.
-private func ignoreSIGPIPE() {
-    var current = sigaction()
-    sigaction(SIGPIPE, nil, &current)
-    if current.__sigaction_handler.sa_handler == nil {
-        signal(SIGPIPE, SIG_IGN)
-    }
-}

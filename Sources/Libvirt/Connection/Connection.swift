@@ -61,6 +61,7 @@ public final class Connection: @unchecked Sendable {
     /// - Throws: ``LibvirtError``: the daemon refused or is unreachable (`VIR_ERR_NO_CONNECT`, with
     ///   libvirt's reason), or did not answer within the deadline (``LibvirtError/Code/timedOut``).
     public static func open(_ uri: String, options: Options = Options()) async throws(LibvirtError) -> Connection {
+        BrokenPipe.ignore()
         if !EventLoop.start() {
             options.logger.warning("libvirt's event loop is not running: no keepalive and no domain events", metadata: [
                 "libvirt.uri": "\(uri)",
