@@ -205,7 +205,7 @@ struct DaemonlessTests {
         let dir = try scratchDirectory("ctl-undefine-lock")
         let h = try host(dir)
         let config = try writeConfig("[global]\nlock_dir = \(dir)/locks\n", in: dir)
-        let lock = try await GuestLock.acquire(guest: "gamma", directory: "\(dir)/locks", timeout: .seconds(1),
+        let lock = try await FileLock.acquire(guest: "gamma", directory: "\(dir)/locks", timeout: .seconds(1),
                                                purpose: "test holding the lock")
         let busy = try vmctl("-c", h.uri, "undefine", "gamma", "--config", config, "--timeout", "0.5")
         #expect(busy.status == 4, "\(busy.stderr)")

@@ -191,7 +191,26 @@ public enum Parameters {
                       + "XML file becomes unreachable."),
         Parameter("lock_dir", default: "/run/vmmanager",
                   "Per-guest locks",
-                  "Lock files that serialise the agent and vmctl acting on one guest."),
+                  "Lock files that serialise the agent and vmctl acting on one guest, and the node's admission slots."),
+        Parameter("boot_slots", default: "auto",
+                  "Cold boots at once on this node",
+                  "Node-wide: at most this many guests cold-boot at once, each holding its slot until it is ready; "
+                      + "the others wait, within their start timeout, highest 'priority' first. 'auto': one per "
+                      + "online CPU, at most one per GiB of available memory. Set it in [global] so that every "
+                      + "guest of the node counts against the same limit."),
+        Parameter("restore_slots", default: "auto",
+                  "Restores at once on this node",
+                  "Node-wide: at most this many guests are restored from saved state at once (each until it is "
+                      + "ready again). 'auto': 2 (one image streams while the other guest wakes), at most one per "
+                      + "CPU and per GiB of available memory."),
+        Parameter("save_slots", default: "auto",
+                  "Saves at once on this node",
+                  "Node-wide: at most this many guests write their memory to disk at once on stop (the others "
+                      + "wait within their stop timeout). 'auto': as restore_slots."),
+        Parameter("priority", .integer, default: "",
+                  "Who gets a slot first",
+                  "Among guests waiting for a boot, restore or save slot, higher goes first (then first come). "
+                      + "Default: the resource's Pacemaker 'priority' meta attribute, else 0."),
     ]
 
     /// VirtualDomain parameters that vmmanager does not implement. They are in the meta-data (so that a

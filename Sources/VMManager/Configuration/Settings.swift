@@ -53,6 +53,10 @@ public struct GuestSettings: Sendable {
     public let quarantineDirectory: String
     public let stateDirectory: String
     public let lockDirectory: String
+    /// How many boots, restores and saves may run at once on this node (`*_slots`).
+    public var admissionLimits = Admission.Limits.defaults()
+    /// Rank among guests waiting for a slot: `priority`, else Pacemaker's `priority` meta attribute, else 0.
+    public var priority = 0
     /// With `lenient`: the wrong values that were replaced by their defaults, and the file's bad lines.
     public private(set) var problems: [ConfigError] = []
 
@@ -252,6 +256,27 @@ public struct GuestSettings: Sendable {
                 try reader.bool("unset_utilization_\(attribute)")
             }
             if set { settings.utilization[attribute] = true } else if unset { settings.utilization[attribute] = false }
+        }
+        var limits = Admission.Limits.defaults()
+        for kind in Admission.Kind.allCases {
+            let key = "\(kind)_slots"
+            let count = try reader.read([key]) { () throws(ConfigError) -> Int? in
+                guard let value = reader.string(key), value != "auto" else { return nil }
+                guard let count = Int(value), count > 0 else {
+                    throw reader.invalid(key, "expected auto or a whole number above 0")
+                }
+                return count
+            }
+            if let count { limits[kind] = count }
+        }
+        settings.admissionLimits = limits
+        settings.priority = try reader.read(["priority"]) { () throws(ConfigError) -> Int in
+            if let value = reader.string("priority") {
+                guard let priority = Int(value) else { throw reader.invalid("priority", "expected a whole number") }
+                return priority
+            }
+            // Pacemaker passes the resource's meta attributes as OCF_RESKEY_CRM_meta_*.
+            return parameters["CRM_meta_priority"].flatMap { Int($0) } ?? 0
         }
         for (name, reason) in Parameters.refusedFromVirtualDomain {
             guard let value = reader.string(name), !["", "0", "false", "no", "off"].contains(value.lowercased()) else { continue }

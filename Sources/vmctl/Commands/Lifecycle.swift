@@ -114,7 +114,7 @@ struct Stop: AsyncParsableCommand {
 func withGuestLock(_ name: String, _ agent: AgentSettingsOptions, _ connection: ConnectionOptions, purpose: String,
                    _ body: (Domain) async throws -> Void) async throws {
     let controller = try agent.controller(for: name, connection: connection)
-    let lock = try await GuestLock.acquire(guest: name, directory: controller.settings.lockDirectory,
+    let lock = try await FileLock.acquire(guest: name, directory: controller.settings.lockDirectory,
                                            timeout: .seconds(30), purpose: "vmctl \(purpose)")
     defer { lock.release() }
     let host = try await connection.connect()

@@ -34,7 +34,7 @@ struct Undefine: AsyncParsableCommand {
             let host = try await connection.connect()
             let d = try await host.guest(guest)
             let settings = try agent.controller(for: d.name, connection: connection).settings
-            let lock = try await GuestLock.acquire(guest: d.name, directory: settings.lockDirectory,
+            let lock = try await FileLock.acquire(guest: d.name, directory: settings.lockDirectory,
                                                    timeout: seconds(timeout), purpose: "vmctl undefine")
             defer { lock.release() }
             let state = try await d.state()
