@@ -92,33 +92,23 @@ enum Exit {
         case .unreachable: ExitCode(3)
         case .timedOut: ExitCode(4)
         case .refused: ExitCode(5)
-        case .invalidInput, .notInstalled: ExitCode(6)
+        case .invalidInput, .misconfigured, .notInstalled: ExitCode(6)
         default: ExitCode(1)
         }
     }
 }
 
 extension AsyncParsableCommand {
-    /// Runs a command body, printing a ``VMError`` as one line on stderr and exiting with its code.
+    /// Runs a command body, printing a ``VMError`` (or a libvirt or configuration error, classified as one) as one
+    /// line on stderr and exiting with its code. Any other error (ExitCode, a usage error) goes on as it is.
     func guarded(_ body: () async throws -> Void) async throws {
         do {
             try await body()
-        } catch let error as VMError {
-            FileHandle.standardError.write(Data("vmctl: \(error.message)\n".utf8))
-            throw Exit.code(for: error)
-        } catch let error as LibvirtError {
-            let vm = VMError(error, doing: "libvirt")
-            FileHandle.standardError.write(Data("vmctl: \(vm.message)\n".utf8))
-            throw Exit.code(for: vm)
-        } catch let error as AgentError {
-            FileHandle.standardError.write(Data("vmctl: \(error.message)\n".utf8))
-            switch error.kind {
-            case .misconfigured, .notInstalled: throw ExitCode(6)
-            default: throw ExitCode(1)
-            }
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("vmctl: \(error)\n".utf8))
-            throw ExitCode(6)
+        } catch {
+            let classified = (error as? LibvirtError).map { VMError($0, doing: "libvirt") } ?? VMError(classifying: error)
+            guard let classified else { throw error }
+            FileHandle.standardError.write(Data("vmctl: \(classified.message)\n".utf8))
+            throw Exit.code(for: classified)
         }
     }
 }

@@ -60,26 +60,14 @@ enum Agent {
         return logger
     }
 
-    /// The OCF code for an error thrown by an action.
+    /// The OCF code for an error thrown by an action: by its ``VMError/Code``, any other error is generic.
     static func code(for error: any Error) -> OCF {
-        switch error {
-        case let e as AgentError:
-            switch e.kind {
-            case .misconfigured: return .errConfigured
-            case .notInstalled: return .errInstalled
-            case .permission: return .errPerm
-            case .failed: return .errGeneric
-            }
-        case let e as VMError:
-            switch e.code {
-            case .invalidInput: return .errConfigured
-            case .notInstalled: return .errInstalled
-            default: return .errGeneric
-            }
-        case let e as ConfigError:
-            return e.kind == .notFound ? .errInstalled : .errConfigured
-        default:
-            return .errGeneric
+        guard let error = VMError(classifying: error) else { return .errGeneric }
+        switch error.code {
+        case .invalidInput, .misconfigured: return .errConfigured
+        case .notInstalled: return .errInstalled
+        case .permission: return .errPerm
+        default: return .errGeneric
         }
     }
 }

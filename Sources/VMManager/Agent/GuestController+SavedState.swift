@@ -56,7 +56,7 @@ extension GuestController {
         guard has else { return nil }
         let store = managedStore(for: domain.name)
         guard let image = store.images().first else {
-            throw AgentError(.failed, "libvirt has a managed-save image of \(domain.name), but it is not at "
+            throw VMError(.failed, "libvirt has a managed-save image of \(domain.name), but it is not at "
                              + "\(store.imagePath) to be judged or kept aside; set managed_save_dir to qemu.conf's "
                              + "save_image_dir. vmmanager will not let libvirt restore or discard it unseen")
         }
@@ -126,7 +126,7 @@ extension GuestController {
         let images = store.kind == .managed ? try await managedSaveImage(of: domain).map { [$0] } ?? [] : store.images()
         if images.count > 1 {
             let list = images.map(\.summary).joined(separator: "; ")
-            throw AgentError(.failed, "guest \(name) has \(images.count) saved images, written by two nodes that both "
+            throw VMError(.failed, "guest \(name) has \(images.count) saved images, written by two nodes that both "
                              + "ran it (split brain): \(list). vmmanager will not choose between them. See them with "
                              + "`vmctl saved \(name)`, keep one with `vmctl saved \(name) --keep PATH` (the others go "
                              + "to \(settings.quarantineDirectory)), or boot fresh with `vmctl saved \(name) --discard`")
@@ -143,7 +143,7 @@ extension GuestController {
             let record = try store.advance(uuid: domain.uuid, node: node, how: "restored")
             memory.rememberGeneration(name, record.generation)
         } catch {
-            throw AgentError(.failed, "cannot advance the generation of \(name) in \(store.generationPath) (\(error)); "
+            throw VMError(.failed, "cannot advance the generation of \(name) in \(store.generationPath) (\(error)); "
                              + "restoring its image without it could later restore the same image twice. Make the "
                              + "saved-state directory writable")
         }
@@ -159,7 +159,7 @@ extension GuestController {
         } catch {
             let kept: String
             do { kept = try SavedStateStore.quarantine(image, into: settings.quarantineDirectory) } catch {
-                throw AgentError(.failed, "restoring \(image.path) failed, and the image cannot be kept aside "
+                throw VMError(.failed, "restoring \(image.path) failed, and the image cannot be kept aside "
                                  + "(\(error)); refusing to discard it")
             }
             try await libvirt("cold-booting \(name)") {
@@ -175,7 +175,7 @@ extension GuestController {
     func discard(_ image: SavedImage, of domain: Domain, why: String) async throws {
         let kept: String
         do { kept = try await quarantineAll([image], of: domain)[0] } catch {
-            throw AgentError(.failed, "the saved image \(image.path) of \(domain.name) must not be restored (\(why)), "
+            throw VMError(.failed, "the saved image \(image.path) of \(domain.name) must not be restored (\(why)), "
                              + "but it cannot be kept aside in \(settings.quarantineDirectory): \(error). Refusing "
                              + "to start rather than restore or lose it")
         }
@@ -306,7 +306,7 @@ extension GuestController {
         _ body: (Domain, SavedStateStore, [(image: SavedImage, verdict: SavedImageVerdict)]) async throws -> [String]
     ) async throws -> [String] {
         guard let name = (try? definitionFromConfig())??.name ?? domainName else {
-            throw AgentError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
+            throw VMError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
         }
         let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory, timeout: budget,
                                                purpose: purpose)

@@ -8,14 +8,14 @@ import Logging
 extension GuestController {
     /// What validate-all must report beyond a configuration that parses: VirtualDomain parameters set but
     /// not supported (OCF_ERR_CONFIGURED), and programs the settings need that are missing (OCF_ERR_INSTALLED).
-    public func validationProblems() -> [AgentError] {
-        var problems = settings.refused.map { AgentError(.misconfigured, $0) }
+    public func validationProblems() -> [VMError] {
+        var problems = settings.refused.map { VMError(.misconfigured, $0) }
         for script in settings.monitorScripts.unusable {
-            problems.append(AgentError(.notInstalled, "monitor_scripts: '\(ConfigError.excerpt(script))' is missing or "
+            problems.append(VMError(.notInstalled, "monitor_scripts: '\(ConfigError.excerpt(script))' is missing or "
                                        + "not executable"))
         }
         if settings.syncConfigOnStop, ExternalCommand.resolve("csync2") == nil {
-            problems.append(AgentError(.notInstalled, "sync_config_on_stop is set but csync2 is not installed "
+            problems.append(VMError(.notInstalled, "sync_config_on_stop is set but csync2 is not installed "
                                        + "(install csync2, or keep the XML on shared storage and unset it)"))
         }
         return problems
@@ -38,23 +38,23 @@ extension GuestController {
     }
 
     /// Starts the inactive networks and pools the guest needs (`start_resources`).
-    /// - Throws: ``AgentError`` `.notInstalled` when one is not defined on this host, `.failed` when it will not start.
+    /// - Throws: ``VMError`` `.notInstalled` when one is not defined on this host, `.failed` when it will not start.
     func startHostResources(for definition: DomainDefinition?, on host: Hypervisor) async throws {
         guard settings.startResources, let definition else { return }
         for resource in Self.hostResources(of: definition) {
             let active: Bool?
             do { active = try await host.connection.isActive(resource) } catch {
-                throw AgentError(.failed, "start_resources: cannot ask libvirt about \(resource): \(error.message)")
+                throw VMError(.failed, "start_resources: cannot ask libvirt about \(resource): \(error.message)")
             }
             switch active {
             case nil:
-                throw AgentError(.notInstalled, "start_resources: \(definition.name) needs \(resource), which is not "
+                throw VMError(.notInstalled, "start_resources: \(definition.name) needs \(resource), which is not "
                                  + "defined on this node (define it with virsh net-define / pool-define)")
             case true?:
                 continue
             case false?:
                 do { try await host.connection.start(resource) } catch {
-                    throw AgentError(.failed, "start_resources: starting \(resource) failed: \(error.message)")
+                    throw VMError(.failed, "start_resources: starting \(resource) failed: \(error.message)")
                 }
                 logger.info("started \(resource) for the guest", metadata: ["domain.name": "\(definition.name)"])
             }

@@ -36,19 +36,19 @@ public struct GuestController: Sendable {
     }
 
     /// The guest's definition from its XML file, pinned. nil when no `config` is set.
-    /// - Throws: ``AgentError`` `.notInstalled` when the file is missing, `.misconfigured` when it does not parse
+    /// - Throws: ``VMError`` `.notInstalled` when the file is missing, `.misconfigured` when it does not parse
     ///   or names another guest.
     public func definitionFromConfig() throws -> DomainDefinition? {
         guard let path = settings.configPath else { return nil }
         guard let xml = readFile(path) else {
-            throw AgentError(.notInstalled, "the domain XML \(path) does not exist or cannot be read")
+            throw VMError(.notInstalled, "the domain XML \(path) does not exist or cannot be read")
         }
         let parsed: DomainDefinition
         do { parsed = try DomainDefinition(xml: xml) } catch {
-            throw AgentError(.misconfigured, "\(path): \(error)")
+            throw VMError(.misconfigured, "\(path): \(error)")
         }
         if let name = settings.domainName, name != parsed.name {
-            throw AgentError(.misconfigured, "\(path) defines guest '\(parsed.name)', not '\(name)'")
+            throw VMError(.misconfigured, "\(path) defines guest '\(parsed.name)', not '\(name)'")
         }
         return parsed
     }
@@ -72,17 +72,17 @@ public struct GuestController: Sendable {
         let deadline = clock.now + budget
         let definition = try definitionFromConfig()
         guard let name = definition?.name ?? domainName else {
-            throw AgentError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
+            throw VMError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
         }
         guard Self.canBeADomainName(name) else {
-            throw AgentError(.misconfigured, "'\(ConfigError.excerpt(name))' cannot be a libvirt domain name (at most "
+            throw VMError(.misconfigured, "'\(ConfigError.excerpt(name))' cannot be a libvirt domain name (at most "
                              + "200 bytes, no '/' and no line breaks)")
         }
         if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), budget / 4)) {
-            throw AgentError(.misconfigured, "this resource started guest '\(started)', which still runs, but its XML "
+            throw VMError(.misconfigured, "this resource started guest '\(started)', which still runs, but its XML "
                              + "now names '\(name)'; stop the resource before pointing it at another guest")
         }
-        if let refused = settings.refused.first { throw AgentError(.misconfigured, refused) }
+        if let refused = settings.refused.first { throw VMError(.misconfigured, refused) }
         let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: deadline - clock.now, purpose: "start")
         defer { lock.release() }
@@ -114,7 +114,7 @@ public struct GuestController: Sendable {
         let existing = try await host.guestIfDefined(name)
         guard let definition else {
             guard let existing else {
-                throw AgentError(.notInstalled, "guest \(name) is not defined on \(settings.hypervisor) and no "
+                throw VMError(.notInstalled, "guest \(name) is not defined on \(settings.hypervisor) and no "
                                  + "'config' XML is set to define it from")
             }
             return existing
@@ -182,17 +182,17 @@ public struct GuestController: Sendable {
             return StartOutcome(how: .alreadyRunning, readyAfter: probe == .none ? nil : ready,
                                 duration: clock.now - started)
         case .paused where Self.failedPauses.contains(state.reasonName):
-            throw AgentError(.failed, "guest \(name) is \(state); resuming it would not help. Fix the cause (its "
+            throw VMError(.failed, "guest \(name) is \(state); resuming it would not help. Fix the cause (its "
                              + "storage, its kernel) and start it again, or stop it for a fresh boot")
         case .paused where Self.transientPauses.contains(state.reasonName):
-            throw AgentError(.failed, "guest \(name) is still \(state) after the start's budget")
+            throw VMError(.failed, "guest \(name) is still \(state) after the start's budget")
         case .paused:
             try await libvirt("resuming \(name)") { try await domain.resume() }
             recordComingUp(domain, node: node, how: "resumed")
             how = .resumed
             context.coldBoot = false
         case .pmSuspended:
-            throw AgentError(.failed, "guest \(name) is suspended by its own power management (pmsuspended)")
+            throw VMError(.failed, "guest \(name) is suspended by its own power management (pmsuspended)")
         default:
             if state.kind == .crashed {
                 // A crashed guest keeps its QEMU process; it must be destroyed before it can start again.
@@ -413,7 +413,7 @@ public struct GuestController: Sendable {
             return StopOutcome(method: .destroy, failures: failures + [(.destroy, reason)],
                                duration: clock.now - started)
         }
-        throw AgentError(.failed, "could not stop guest \(name): \(reason); its QEMU process survived SIGKILL")
+        throw VMError(.failed, "could not stop guest \(name): \(reason); its QEMU process survived SIGKILL")
     }
 
     /// The guest's QEMU process under this node's libvirtd, matched by name and, when known, UUID (given,
@@ -548,7 +548,7 @@ public struct GuestController: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
         guard let name = (try? definitionFromConfig())??.name ?? domainName else {
-            throw AgentError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
+            throw VMError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
         }
         let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: budget / 4, purpose: "migrate_to \(target)")
@@ -596,7 +596,7 @@ public struct GuestController: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
         guard let name = (try? definitionFromConfig())??.name ?? domainName else {
-            throw AgentError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
+            throw VMError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
         }
         memory.remember(name)
         let host = try await connect(timeout: budget)
@@ -606,23 +606,11 @@ public struct GuestController: Sendable {
                 return
             }
             if clock.now >= deadline {
-                throw AgentError(.failed, "guest \(name) did not arrive running within \(budget.formattedSeconds)")
+                throw VMError(.failed, "guest \(name) did not arrive running within \(budget.formattedSeconds)")
             }
             try await Task.sleep(for: .milliseconds(200))
         }
     }
-}
-
-/// What went wrong, in the categories that OCF exit codes distinguish.
-public struct AgentError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case failed, misconfigured, notInstalled, permission }
-    public let kind: Kind
-    public let message: String
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-    public var description: String { message }
 }
 
 /// What the agent remembers between invocations, under `state_dir`.
@@ -742,7 +730,7 @@ extension GuestController {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
         guard let name = (try? definitionFromConfig())??.name ?? domainName else {
-            throw AgentError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
+            throw VMError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
         }
         let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: budget / 4, purpose: "cold boot")

@@ -7,7 +7,7 @@ import Libvirt
 public struct VMError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Kind: Hashable, Sendable {
-            case notFound, unreachable, timedOut, refused, invalidInput, notInstalled, failed
+            case notFound, unreachable, timedOut, refused, invalidInput, misconfigured, notInstalled, permission, failed
         }
         private let kind: Kind
         /// The guest (domain) does not exist on the host.
@@ -20,12 +20,23 @@ public struct VMError: Error, Sendable, CustomStringConvertible {
         public static let refused = Code(kind: .refused)
         /// The input (XML, arguments, configuration) is wrong.
         public static let invalidInput = Code(kind: .invalidInput)
+        /// The resource's settings are wrong or contradict what runs (no guest named, a setting refused, an XML
+        /// that names another guest).
+        public static let misconfigured = Code(kind: .misconfigured)
         /// Something the action needs is missing from this host (a file, a program).
         public static let notInstalled = Code(kind: .notInstalled)
+        /// The action lacks a permission it needs on this host.
+        public static let permission = Code(kind: .permission)
         /// Anything else: libvirt or the guest failed.
         public static let failed = Code(kind: .failed)
 
         public var description: String { "\(kind)" }
+
+        /// Matches a ``VMError`` of this code: `catch VMError.Code.timedOut`, `case VMError.Code.refused:` in a
+        /// switch over an error.
+        public static func ~= (code: Code, error: any Error) -> Bool {
+            (error as? VMError)?.code == code
+        }
     }
 
     public let code: Code
@@ -58,6 +69,23 @@ public struct VMError: Error, Sendable, CustomStringConvertible {
             self.init(.timedOut, "\(doing): \(error.message)", underlying: error)
         default:
             self.init(.failed, "\(doing): \(error.message) [\(error.operation), \(error.code)]", underlying: error)
+        }
+    }
+}
+
+extension VMError {
+    /// A configuration error as a ``VMError``: `.notInstalled` when the file is missing, `.misconfigured` otherwise.
+    public init(_ error: ConfigError) {
+        self.init(error.kind == .notFound ? .notInstalled : .misconfigured, "\(error)")
+    }
+
+    /// An error an action threw, as a ``VMError``: itself, or a configuration error (``init(_:)`` with a ``ConfigError``).
+    /// nil for any other error, which each face reports its own way.
+    public init?(classifying error: any Error) {
+        switch error {
+        case let error as VMError: self = error
+        case let error as ConfigError: self.init(error)
+        default: return nil
         }
     }
 }

@@ -42,6 +42,6 @@ public final class Hypervisor: Sendable {
 
     /// The guest, or nil when it is not defined here.
     public func guestIfDefined(_ reference: String) async throws -> Domain? {
-        do { return try await guest(reference) } catch let e as VMError where e.code == .notFound { return nil }
+        do { return try await guest(reference) } catch VMError.Code.notFound { return nil }
     }
 }

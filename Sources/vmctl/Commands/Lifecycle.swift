@@ -31,7 +31,7 @@ struct AgentSettingsOptions: ParsableArguments {
         }
         let settings: GuestSettings
         do { settings = try GuestSettings.resolve(parameters: parameters, parameterPrefix: "--") } catch {
-            throw VMError(error.kind == .notFound ? .notInstalled : .invalidInput, "\(error)")
+            throw VMError(error)
         }
         // An admin's actions are reported like the cluster's, marked as coming from vmctl.
         let reporter = NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: connection.logger),
