@@ -9,9 +9,9 @@ import Glibc
 /// What the watcher makes of one libvirt life-cycle event.
 public enum LifecycleVerdict: Sendable, Equatable {
     /// Never a cluster action's doing (a crash, an I/O error): always notified.
-    case report(TransitionEvent.Kind, String)
+    case report(TransitionKind, String)
     /// A cluster action may have caused it (a start, a stop, a resume): notified only when none did.
-    case reportIfOutsideAction(TransitionEvent.Kind, String)
+    case reportIfOutsideAction(TransitionKind, String)
     /// A step inside something else (the halves of a migration, the shutdown request before the stop).
     case ignore
 
@@ -166,7 +166,7 @@ public final class LifecycleWatcher: Sendable {
         let verdict = LifecycleVerdict.classify(lifecycle)
         logger.debug("libvirt event", metadata: ["domain.name": "\(event.domainName)", "event": "\(lifecycle)",
                                                  "verdict": "\(verdict)"])
-        let kind: TransitionEvent.Kind
+        let kind: TransitionKind
         let reason: String
         var ambiguous = false
         switch verdict {
@@ -262,7 +262,7 @@ public enum ClusterActionCheck {
 /// guest's "crashed" and "stopped (crashed)" make one notification, not two).
 private actor WatchMemory {
     private var states: [UUID: String] = [:]
-    private var reported: [UUID: (kind: TransitionEvent.Kind, at: Date)] = [:]
+    private var reported: [UUID: (kind: TransitionKind, at: Date)] = [:]
 
     func exchangeState(_ uuid: UUID, _ state: String?) -> String? {
         let previous = states[uuid]
@@ -270,7 +270,7 @@ private actor WatchMemory {
         return previous
     }
 
-    func shouldReport(_ kind: TransitionEvent.Kind, for uuid: UUID, at time: Date) -> Bool {
+    func shouldReport(_ kind: TransitionKind, for uuid: UUID, at time: Date) -> Bool {
         defer { reported[uuid] = (kind, time) }
         guard let last = reported[uuid], time.timeIntervalSince(last.at) < 30 else { return true }
         if last.kind == kind && (kind == .crashed || kind == .shutDownByGuest) { return false }

@@ -67,7 +67,7 @@ struct MailMessageTests {
     func injection(payload: String) {
         var event = sampleEvent(guest: "web1" + payload, reason: payload)
         event.node = "node1" + payload
-        event.transition = TransitionEvent.Kind(rawValue: "up" + payload)
+        event.transition = TransitionKind(rawValue: "up" + payload)
         event.newState = payload
         event.details = ["desc": payload]
         let message = MailMessage(event: event, from: "cluster@example.org", to: ["a@example.org"])

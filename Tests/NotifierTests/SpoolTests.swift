@@ -43,6 +43,46 @@ struct SpoolTests {
         #expect(!names.contains { $0.hasPrefix(".tmp-") })
     }
 
+    @Test("an event of a kind this build does not know (an older or newer spool) is read, kept and written back as it is")
+    func unknownKindSurvives() throws {
+        let scratch = try Scratch("unknown-kind")
+        let (notifier, _) = try scratch.notifier(Self.downConfig(scratch))
+        guard case .spooled(let path) = notifier.record(sampleEvent()) else {
+            Issue.record("not spooled")
+            return
+        }
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(written.contains(#""transition":"up""#))
+        try written.replacing(#""transition":"up""#, with: #""transition":"guest-hibernated""#)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let pending = notifier.pending()
+        #expect(pending.count == 1)
+        let event = try pending[0].content.get().event
+        #expect(event.transition == .other("guest-hibernated") && event.transition.rawValue == "guest-hibernated")
+        #expect(event.subject.contains("guest-hibernated"))
+        let again = try JSONDecoder().decode(TransitionEvent.self, from: JSONEncoder().encode(event))
+        #expect(again.transition.rawValue == "guest-hibernated" && again == event)
+    }
+
+    @Test("transition kinds keep the raw values the spool, mails and webhooks carry")
+    func kindRawValues() throws {
+        let expected = ["up", "down", "migrated", "crashed", "resumed-from-saved", "restore-failed-cold-booted",
+                        "stale-image-discarded", "saved-state-conflict", "stop-escalated", "start-failed",
+                        "shut-down-by-guest", "paused", "paused-io-error", "paused-watchdog", "resumed", "node-lost",
+                        "node-joined", "fenced", "fencing-failed", "test"]
+        #expect(TransitionKind.named.map(\.rawValue) == expected)
+        for raw in expected {
+            let kind = TransitionKind(rawValue: raw)
+            if case .other = kind { Issue.record("\(raw) has no name") }
+            #expect(try JSONEncoder().encode(kind) == Data("\"\(raw)\"".utf8))
+        }
+        #expect(TransitionKind(rawValue: "monitor-failed") == .other("monitor-failed"))
+        // A named kind spelled as other is the same kind.
+        #expect(TransitionKind.other("up") == .up && Set([TransitionKind.other("up"), .up]).count == 1)
+        let t = Transition(kind: .resumedFromSaved, guest: "web1", uuid: nil, reason: "start: restored")
+        #expect(TransitionEvent(t).transition.rawValue == "resumed-from-saved")
+    }
+
     /// What the agent does after an action: record (two fsyncs, ~8 ms on this machine's disk) and start the
     /// detached flush. Each must stay far below what a cluster action could notice, with the targets down.
     @Test("record and the detached flush each return in milliseconds while every target is down")

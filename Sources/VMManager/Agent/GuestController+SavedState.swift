@@ -182,7 +182,7 @@ extension GuestController {
         logger.warning("stale saved image put in quarantine", metadata: [
             "domain.name": "\(domain.name)", "image": "\(image.path)", "kept_as": "\(kept)", "why": "\(why)",
         ])
-        var t = Transition(kind: TransitionEvent.Kind.staleImageDiscarded.rawValue, guest: domain.name, uuid: domain.uuid,
+        var t = Transition(kind: .staleImageDiscarded, guest: domain.name, uuid: domain.uuid,
                            reason: "saved image \(image.summary) not restored: \(why); kept as \(kept)",
                            configPath: settings.configPath)
         t.details = ["image": image.path, "kept_as": kept, "why": why,

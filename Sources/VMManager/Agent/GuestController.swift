@@ -102,7 +102,7 @@ public struct GuestController: Sendable {
             await syncUtilization(domain, deadline: deadline)
             return outcome
         } catch {
-            reporter.report(Transition(kind: "start-failed", guest: name, uuid: definition?.uuid,
+            reporter.report(Transition(kind: .startFailed, guest: name, uuid: definition?.uuid,
                                        reason: "\(error)", configPath: settings.configPath))
             throw error
         }
@@ -172,7 +172,7 @@ public struct GuestController: Sendable {
                                                           context: BootContext(coldBoot: false))
             memory.rememberFailure(name, nil)
             if !ours {
-                var t = Transition(kind: "up", guest: name, uuid: domain.uuid,
+                var t = Transition(kind: .up, guest: name, uuid: domain.uuid,
                                    reason: "start: already running (started outside the agent), and ready",
                                    previousState: state.description, newState: state.description,
                                    configPath: settings.configPath)
@@ -231,11 +231,11 @@ public struct GuestController: Sendable {
             reason += ")"
         }
         if let skew { reason += "; guest clock corrected by \(EventText.formatSeconds(skew))" }
-        var t = Transition(kind: "up", guest: name, uuid: domain.uuid, reason: reason,
+        var t = Transition(kind: .up, guest: name, uuid: domain.uuid, reason: reason,
                            previousState: state.description, newState: newState, configPath: settings.configPath)
-        if how == .restored { t.kind = TransitionEvent.Kind.resumedFromSaved.rawValue }
+        if how == .restored { t.kind = .resumedFromSaved }
         if let restoreFailure {
-            t.kind = TransitionEvent.Kind.restoreFailedColdBooted.rawValue
+            t.kind = .restoreFailedColdBooted
             t.reason = restoreFailure
         }
         if let image = restoredImage {
@@ -365,8 +365,8 @@ public struct GuestController: Sendable {
                 if let knownFailure, !policy.methods.contains(.save), settings.stopMethods.contains(.save) {
                     reason += "; not saved: the monitor had judged it failed (\(knownFailure))"
                 }
-                var kind = outcome.escalated ? "stop-escalated" : "down"
-                if saved?.isConflictCopy == true { kind = TransitionEvent.Kind.savedStateConflict.rawValue }
+                var kind: TransitionKind = outcome.escalated ? .stopEscalated : .down
+                if saved?.isConflictCopy == true { kind = .savedStateConflict }
                 var t = Transition(kind: kind, guest: name, uuid: domain.uuid, reason: reason, previousState: previous,
                                    configPath: settings.configPath)
                 t.newState = (try? await domain.state())?.description
@@ -388,7 +388,7 @@ public struct GuestController: Sendable {
     /// down now, and its transition must not be lost.
     func reportInterruptedStop(_ name: String, uuid: UUID?) {
         guard let previous = memory.stopIntent(name) else { return }
-        reporter.report(Transition(kind: "down", guest: name, uuid: uuid,
+        reporter.report(Transition(kind: .down, guest: name, uuid: uuid,
                                    reason: "stop: an earlier stop was interrupted (its process was killed) after it "
                                        + "had begun; the guest is down", previousState: previous,
                                    configPath: settings.configPath))
@@ -408,7 +408,7 @@ public struct GuestController: Sendable {
         logger.warning("killing the guest's QEMU process directly", metadata: ["domain.name": "\(name)",
                                                                              "reason": "\(reason)"])
         if await process.kill(timeout: max(.seconds(1), deadline - clock.now)) {
-            reporter.report(Transition(kind: "stop-escalated", guest: name, uuid: uuid,
+            reporter.report(Transition(kind: .stopEscalated, guest: name, uuid: uuid,
                                        reason: "QEMU process killed: \(reason)", configPath: settings.configPath))
             return StopOutcome(method: .destroy, failures: failures + [(.destroy, reason)],
                                duration: clock.now - started)
@@ -579,7 +579,7 @@ public struct GuestController: Sendable {
         options.suspendAfter = given.suspendAfterSeconds.map { .seconds($0) }
         options.timeout = max(.seconds(1), deadline - clock.now - .seconds(2))
         let report = try await host.migrate(domain, to: uri, options: options, peerToPeer: given.peerToPeer)
-        var t = Transition(kind: "migrated", guest: name, uuid: domain.uuid, reason: "migrated to \(target)",
+        var t = Transition(kind: .migrated, guest: name, uuid: domain.uuid, reason: "migrated to \(target)",
                            previousState: "running", newState: report.destinationState.description,
                            configPath: settings.configPath)
         t.migrationDowntimeMilliseconds = report.downtimeMilliseconds
@@ -746,7 +746,7 @@ extension GuestController {
         let definition = try? DomainDefinition(xml: await domain.xml(.inactive))
         let ready = try await BootWait.waitUntilReady(domain, probe: settings.readiness.probe(for: definition),
                                                       timeout: max(.zero, deadline - clock.now))
-        var t = Transition(kind: "up", guest: name, uuid: domain.uuid,
+        var t = Transition(kind: .up, guest: name, uuid: domain.uuid,
                            reason: "cold boot by an admin" + (kept.isEmpty ? "" : "; saved image kept as " + kept.joined(separator: ", ")),
                            configPath: settings.configPath)
         t.bootWaitDuration = ready

@@ -5,8 +5,8 @@ import Synchronization
 /// action that caused it.
 public struct Transition: Sendable {
     /// `up`, `down`, `migrated`, `resumed-from-saved`, `restore-failed-cold-booted`, `stop-escalated`,
-    /// `start-failed`, ...
-    public var kind: String
+    /// `start-failed`, ... (the event's kind as the notifier spools it).
+    public var kind: TransitionKind
     public var guest: String
     public var uuid: UUID?
     public var reason: String
@@ -22,7 +22,7 @@ public struct Transition: Sendable {
     /// Facts for the admin (the saved image, where it was saved, the clock correction), mailed as "Details".
     public var details: [String: String] = [:]
 
-    public init(kind: String, guest: String, uuid: UUID?, reason: String, previousState: String? = nil,
+    public init(kind: TransitionKind, guest: String, uuid: UUID?, reason: String, previousState: String? = nil,
                 newState: String? = nil, configPath: String? = nil) {
         self.kind = kind
         self.guest = guest

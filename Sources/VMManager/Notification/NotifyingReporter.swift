@@ -7,7 +7,7 @@ extension TransitionEvent {
                 guestUptimeSeconds: Double? = nil) {
         let guestUptimeSeconds = guestUptimeSeconds ?? t.guestUptime?.inSeconds
         self.init(
-            transition: Kind(rawValue: t.kind), guest: t.guest, guestUUID: t.uuid, reason: t.reason, node: node,
+            transition: t.kind, guest: t.guest, guestUUID: t.uuid, reason: t.reason, node: node,
             previousState: t.previousState, newState: t.newState, guestUptimeSeconds: guestUptimeSeconds,
             configPath: t.configPath,
             durations: Durations(restoreSeconds: t.restoreDuration?.inSeconds,
@@ -20,7 +20,7 @@ extension TransitionEvent {
 extension Transition {
     /// The agent's view of a recorded event (for `vmctl status`'s history).
     public init(_ e: TransitionEvent) {
-        self.init(kind: e.transition.rawValue, guest: e.guest ?? e.resource ?? e.clusterNode ?? "", uuid: e.guestUUID,
+        self.init(kind: e.transition, guest: e.guest ?? e.resource ?? e.clusterNode ?? "", uuid: e.guestUUID,
                   reason: e.reason, previousState: e.previousState, newState: e.newState, configPath: e.configPath)
         restoreDuration = e.durations.restoreSeconds.map { .milliseconds(Int64(($0 * 1000).rounded())) }
         bootWaitDuration = e.durations.bootWaitSeconds.map { .milliseconds(Int64(($0 * 1000).rounded())) }

@@ -38,11 +38,11 @@ public enum PacemakerAlert {
         switch kind {
         case "node":
             guard let node else { return nil }
-            let transition: TransitionEvent.Kind
+            let transition: TransitionKind
             switch desc {
             case "member": transition = .nodeJoined
             case "lost": transition = .nodeLost
-            default: transition = TransitionEvent.Kind(rawValue: "node-" + EventText.token(desc.lowercased()))
+            default: transition = TransitionKind(rawValue: "node-" + EventText.token(desc.lowercased()))
             }
             let id = value("nodeid").map { " (node id \($0))" } ?? ""
             let now = desc.isEmpty ? "in an unknown state" : desc
@@ -51,7 +51,7 @@ public enum PacemakerAlert {
                                    node: localNode, timestamp: timestamp, source: .alert, details: details)
         case "fencing":
             let rc = value("rc") ?? ""
-            let transition: TransitionEvent.Kind = rc == "0" ? .fenced : .fencingFailed
+            let transition: TransitionKind = rc == "0" ? .fenced : .fencingFailed
             let task = value("task").map { "\($0) " } ?? ""
             return TransitionEvent(transition: transition, guest: nil, clusterNode: node,
                                    reason: desc.isEmpty ? "fencing \(task)of \(node ?? "a node") returned \(rc)" : desc,
@@ -62,7 +62,7 @@ public enum PacemakerAlert {
             let expected = value("target_rc") ?? "0"
             if rc == expected { return nil }
             let interval = value("interval").flatMap { $0 == "0" ? nil : " (every \($0) ms)" } ?? ""
-            let transition = TransitionEvent.Kind(rawValue: EventText.token(task.lowercased()) + "-failed")
+            let transition = TransitionKind(rawValue: EventText.token(task.lowercased()) + "-failed")
             return TransitionEvent(
                 transition: transition, guest: nil, resource: rsc,
                 reason: "\(task)\(interval) of \(rsc) returned \(rc), expected \(expected): "

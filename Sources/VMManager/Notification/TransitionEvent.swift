@@ -9,69 +9,6 @@ import Glibc
 /// uptime, config) plus why it happened and how long each step took. ``id`` is unique per event and stays the
 /// same across retries, so receivers can drop the duplicates that at-least-once delivery may produce.
 public struct TransitionEvent: Codable, Sendable, Hashable, Identifiable {
-    /// What happened. A string with named values rather than a closed enum: the agent, the watcher and
-    /// Pacemaker's alerts add kinds over time, and a spooled event of a kind this build does not know must
-    /// still be delivered.
-    public struct Kind: RawRepresentable, Codable, Sendable, Hashable, ExpressibleByStringLiteral,
-        CustomStringConvertible
-    {
-        public let rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.singleValueContainer()
-            try c.encode(rawValue)
-        }
-        public var description: String { rawValue }
-
-        /// The guest was started (booted or resumed) and is ready.
-        public static let up: Kind = "up"
-        /// The guest was stopped by the cluster (saved, shut down or destroyed).
-        public static let down: Kind = "down"
-        /// The guest was live-migrated to another node.
-        public static let migrated: Kind = "migrated"
-        /// The guest crashed (guest panic, or its QEMU process died).
-        public static let crashed: Kind = "crashed"
-        /// The guest was restored from its saved image: users' sessions survived.
-        public static let resumedFromSaved: Kind = "resumed-from-saved"
-        /// The saved image could not be restored; it was kept aside and the guest cold-booted.
-        public static let restoreFailedColdBooted: Kind = "restore-failed-cold-booted"
-        /// A saved image was not restored because it is not the guest's latest state (saved before the guest
-        /// came up elsewhere, its disks changed since, a node-local image): it was moved to quarantine and the
-        /// guest cold-booted. The details say which image, from which node, how old, and why.
-        public static let staleImageDiscarded: Kind = "stale-image-discarded"
-        /// A stop saved the guest while another saved image already stood in its place: two nodes ran it
-        /// (split brain). Both images are kept; the next start waits for an admin's choice.
-        public static let savedStateConflict: Kind = "saved-state-conflict"
-        /// The stop chain had to go further than planned (shutdown or destroy instead of save).
-        public static let stopEscalated: Kind = "stop-escalated"
-        /// A start failed.
-        public static let startFailed: Kind = "start-failed"
-        /// The guest shut itself down (from inside), outside any cluster action.
-        public static let shutDownByGuest: Kind = "shut-down-by-guest"
-        /// The guest was paused (by hand, outside any cluster action).
-        public static let paused: Kind = "paused"
-        /// QEMU paused the guest because a disk returned an I/O error.
-        public static let pausedIOError: Kind = "paused-io-error"
-        /// The guest's watchdog fired and QEMU paused it.
-        public static let pausedWatchdog: Kind = "paused-watchdog"
-        /// A paused guest runs again, outside any cluster action.
-        public static let resumed: Kind = "resumed"
-        /// Pacemaker: a cluster node left the membership.
-        public static let nodeLost: Kind = "node-lost"
-        /// Pacemaker: a cluster node joined the membership.
-        public static let nodeJoined: Kind = "node-joined"
-        /// Pacemaker: a node was fenced.
-        public static let fenced: Kind = "fenced"
-        /// Pacemaker: fencing a node failed.
-        public static let fencingFailed: Kind = "fencing-failed"
-        /// `vmctl notify test`.
-        public static let test: Kind = "test"
-    }
-
     /// Who recorded the event.
     public enum Source: String, Codable, Sendable, Hashable {
         /// The resource agent, at the end of a cluster action.
@@ -108,7 +45,7 @@ public struct TransitionEvent: Codable, Sendable, Hashable, Identifiable {
     }
 
     public var id: UUID
-    public var transition: Kind
+    public var transition: TransitionKind
     /// The guest (libvirt domain) name; nil for cluster events (a node lost, a fencing).
     public var guest: String?
     public var guestUUID: UUID?
@@ -133,7 +70,7 @@ public struct TransitionEvent: Codable, Sendable, Hashable, Identifiable {
     public var details: [String: String]
 
     public init(
-        id: UUID = UUID(), transition: Kind, guest: String?, guestUUID: UUID? = nil, clusterNode: String? = nil,
+        id: UUID = UUID(), transition: TransitionKind, guest: String?, guestUUID: UUID? = nil, clusterNode: String? = nil,
         resource: String? = nil, reason: String, node: String = TransitionEvent.localNode,
         previousState: String? = nil, newState: String? = nil, guestUptimeSeconds: Double? = nil,
         configPath: String? = nil, durations: Durations = Durations(), timestamp: Date = Date(),

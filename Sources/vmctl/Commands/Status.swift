@@ -119,7 +119,7 @@ struct Status: AsyncParsableCommand {
 
         struct Change: Encodable {
             let time: Date
-            let kind: String
+            let kind: TransitionKind
             let reason: String
             let previousState: String?
             let newState: String?

@@ -193,7 +193,7 @@ func closedPort() throws -> Int {
 }
 
 /// A guest event with every field set.
-func sampleEvent(guest: String = "web1", transition: TransitionEvent.Kind = .up, reason: String = "start: booted")
+func sampleEvent(guest: String = "web1", transition: TransitionKind = .up, reason: String = "start: booted")
     -> TransitionEvent
 {
     TransitionEvent(
