@@ -107,13 +107,12 @@ struct OCFMode {
 
     func validate(_ controller: GuestController) -> Int32 {
         do {
-            let definition = try controller.definitionFromConfig()
-            if definition == nil && controller.settings.domainName == nil {
+            // What the parameters name, not what an earlier start remembered: validate-all checks the configuration.
+            guard let guest = try controller.managedGuest(strict: true, remembered: false) else {
                 return fail(.errConfigured, "set 'domain' or 'config' (the guest's XML)")
             }
             // The [notify] section is part of the configuration: a typo there silently loses every mail.
-            _ = try Notifier(configuration: controller.settings.file)
-                .settings(forGuest: definition?.name ?? controller.settings.domainName)
+            _ = try Notifier(configuration: controller.settings.file).settings(forGuest: guest.name)
             if let problem = controller.validationProblems().first { throw problem }
             return OCF.success.rawValue
         } catch {

@@ -12,9 +12,7 @@ extension GuestController {
     private func migrateGuest(to target: String, budget: Duration) async throws -> MigrationReport {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
-        guard let name = (try? definitionFromConfig())??.name ?? domainName else {
-            throw VMError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
-        }
+        let name = try requiredGuest().name
         let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: budget / 4, purpose: "migrate_to \(target)")
         defer { lock.release() }
@@ -60,9 +58,7 @@ extension GuestController {
     private func waitForArrival(budget: Duration) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
-        guard let name = (try? definitionFromConfig())??.name ?? domainName else {
-            throw VMError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
-        }
+        let name = try requiredGuest().name
         memory.remember(name)
         let host = try await connect(timeout: budget)
         while true {

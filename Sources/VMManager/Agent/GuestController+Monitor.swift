@@ -19,14 +19,15 @@ extension GuestController {
     private func monitorGuest(depth: Int, timeout: Duration) async -> Health {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        guard let name = (try? definitionFromConfig())??.name ?? domainName else { return .notRunning }
+        guard let guest = (try? managedGuest()) ?? nil else { return .notRunning }
+        let name = guest.name
         guard Self.canBeADomainName(name) else { return .notRunning }
         if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), timeout / 2)) {
             return .misconfigured("this resource started guest '\(started)', which still runs, but its XML "
                                   + "(\(settings.configPath ?? "-")) now names '\(name)'. Put the XML back, or stop the "
                                   + "resource (its stop stops '\(started)') before changing it")
         }
-        var health = await judge(name, depth: depth, timeout: timeout)
+        var health = await judge(name, definition: guest.definition, depth: depth, timeout: timeout)
         if health == .running, !settings.monitorScripts.paths.isEmpty,
            let why = await settings.monitorScripts.firstFailure(guest: name, timeout: deadline - clock.now - .milliseconds(500)) {
             health = .failed(why)
@@ -39,7 +40,7 @@ extension GuestController {
         return health
     }
 
-    private func judge(_ name: String, depth: Int, timeout: Duration) async -> Health {
+    private func judge(_ name: String, definition fromConfig: DomainDefinition?, depth: Int, timeout: Duration) async -> Health {
         let host: Hypervisor
         let domain: Domain?
         do {
@@ -72,7 +73,7 @@ extension GuestController {
         }
         if state.kind == .running { await syncUtilization(domain, deadline: ContinuousClock.now + timeout / 2) }
         if depth >= 20, state.kind == .running {
-            var definition = (try? definitionFromConfig()) ?? nil
+            var definition = fromConfig
             if definition == nil, let xml = try? await domain.xml(.inactive) { definition = try? DomainDefinition(xml: xml) }
             let probe = settings.readiness.probe(for: definition)
             do {

@@ -23,7 +23,7 @@ extension GuestController {
             return SavedStateStore(guest: name, kind: .directory, directory: directory,
                                    managedSaveDirectory: settings.managedSaveDirectory)
         case .auto:
-            guard let config = settings.configPath ?? memory.rememberedConfig(name) else { return managed }
+            guard let config = definitionPath(of: name) else { return managed }
             return SavedStateStore(guest: name, kind: .directory, directory: DurableFile.directoryName(of: config),
                                    managedSaveDirectory: settings.managedSaveDirectory)
         }
@@ -305,9 +305,7 @@ extension GuestController {
         budget: Duration, purpose: String,
         _ body: (Domain, SavedStateStore, [(image: SavedImage, verdict: SavedImageVerdict)]) async throws -> [String]
     ) async throws -> [String] {
-        guard let name = (try? definitionFromConfig())??.name ?? domainName else {
-            throw VMError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
-        }
+        let name = try requiredGuest().name
         let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory, timeout: budget,
                                                purpose: purpose)
         defer { lock.release() }

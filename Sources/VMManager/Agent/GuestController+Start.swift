@@ -14,10 +14,8 @@ extension GuestController {
     private func bringUpGuest(budget: Duration) async throws -> StartOutcome {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
-        let definition = try definitionFromConfig()
-        guard let name = definition?.name ?? domainName else {
-            throw VMError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
-        }
+        let guest = try requiredGuest(strict: true)
+        let (name, definition) = (guest.name, guest.definition)
         guard Self.canBeADomainName(name) else {
             throw VMError(.misconfigured, "'\(ConfigError.excerpt(name))' cannot be a libvirt domain name (at most "
                              + "200 bytes, no '/' and no line breaks)")
@@ -220,9 +218,7 @@ extension GuestController {
     private func coldBootGuest(budget: Duration) async throws -> StartOutcome {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
-        guard let name = (try? definitionFromConfig())??.name ?? domainName else {
-            throw VMError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
-        }
+        let name = try requiredGuest().name
         let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: budget / 4, purpose: "cold boot")
         defer { lock.release() }

@@ -20,7 +20,7 @@ extension GuestController {
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = started + budget
-        guard var name = (try? definitionFromConfig())??.name ?? domainName else {
+        guard var name = (try? managedGuest())??.name else {
             // Nothing was ever started by this resource on this node: it cannot be running here.
             return StopOutcome(method: nil, failures: [], duration: .zero)
         }

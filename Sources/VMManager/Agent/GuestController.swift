@@ -53,6 +53,33 @@ public struct GuestController: Sendable {
         return parsed
     }
 
+    /// The guest this resource manages: the domain named in its XML (`config`), else the configured `domain`, else
+    /// (with `remembered`) the one an earlier start of this resource remembered. nil when none is known.
+    /// - Parameters:
+    ///   - strict: throw when the XML is missing, does not parse or names another guest (a start must not act on
+    ///     a guest its XML does not name); otherwise fall back to the configured or remembered name, so that stop
+    ///     and monitor stay exact when the XML becomes unreachable.
+    ///   - remembered: fall back to the name remembered for this resource.
+    public func managedGuest(strict: Bool = false, remembered: Bool = true) throws -> ManagedGuest? {
+        let definition = strict ? try definitionFromConfig() : (try? definitionFromConfig()) ?? nil
+        guard let name = definition?.name ?? (remembered ? domainName : settings.domainName) else { return nil }
+        return ManagedGuest(name: name, definition: definition, definitionPath: definitionPath(of: name))
+    }
+
+    /// ``managedGuest(strict:remembered:)``, or a `.misconfigured` ``VMError`` when no guest is known.
+    func requiredGuest(strict: Bool = false) throws -> ManagedGuest {
+        guard let guest = try managedGuest(strict: strict) else {
+            throw VMError(.misconfigured, "no guest to manage: set 'domain' or 'config'")
+        }
+        return guest
+    }
+
+    /// The domain XML of guest `name`: `config`, else the one the agent last started it from (so `vmctl`, given
+    /// only a name, finds the guest's saved state where the agent keeps it).
+    func definitionPath(of name: String) -> String? {
+        settings.configPath ?? memory.rememberedConfig(name)
+    }
+
     func connect(timeout: Duration, keepAlive: Bool = true) async throws -> Hypervisor {
         try await Hypervisor.connect(settings.hypervisor, timeout: min(.seconds(30), max(.seconds(2), timeout)),
                                      keepAlive: keepAlive, logger: logger)
@@ -78,11 +105,21 @@ public struct GuestController: Sendable {
     /// from its XML, or the one vmmanager derives when the XML pins none).
     func qemuProcess(_ name: String, uuid: UUID?) -> QEMUProcess {
         var uuid = uuid ?? memory.rememberedUUID(name)
-        if uuid == nil, let definition = (try? definitionFromConfig()) ?? nil, definition.name == name {
+        if uuid == nil, let definition = (try? managedGuest())??.definition, definition.name == name {
             uuid = definition.uuid ?? StableIdentity.uuid(forName: name)
         }
         return QEMUProcess(guest: name, uuid: uuid, hypervisor: settings.hypervisor)
     }
+}
+
+/// Which guest a resource manages, resolved once per action (``GuestController/managedGuest(strict:remembered:)``).
+public struct ManagedGuest: Sendable {
+    /// The libvirt domain name.
+    public let name: String
+    /// The guest's definition from its XML (`config`), when one is set and could be read.
+    public let definition: DomainDefinition?
+    /// The domain XML: `config`, else the one the agent last started the guest from.
+    public let definitionPath: String?
 }
 
 extension String {
