@@ -15,10 +15,23 @@ enum OCF: Int32 {
 /// The resource agent's two faces: OCF (Pacemaker) and heartbeat v1 (haresources `vmmanager::guest`).
 @main
 enum Agent {
-    static let ocfActions: Set<String> = [
-        "start", "stop", "monitor", "status", "migrate_to", "migrate_from", "meta-data", "validate-all",
-        "reload", "reload-agent", "usage", "help",
-    ]
+    /// The OCF face's usage line, from the action table.
+    static var ocfUsage: String {
+        "usage: vmmanager {" + AgentAction.advertised.map(\.rawValue).joined(separator: "|") + "}\n"
+    }
+
+    /// Both faces' usage, from the action table.
+    static var usage: String {
+        let heartbeat = AgentAction.heartbeatListed.map(\.rawValue).joined(separator: "|")
+        return ocfUsage + """
+                     (OCF resource agent: parameters in OCF_RESKEY_*)
+                   vmmanager <guest> [key=value ...] {\(heartbeat)}
+                     (heartbeat v1: haresources line `node vmmanager::<guest>[::key=value]`)
+                   vmmanager --version
+            <guest> is a libvirt domain name or a domain XML path relative to vm_dir (e.g. web1/web1.xml).
+
+            """
+    }
 
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
@@ -30,23 +43,15 @@ enum Agent {
             // Not an OCF action and never a heartbeat v1 line (those end in start, stop or status).
             writeStandardOutput("vmmanager \(vmmanagerVersion)\n")
             code = OCF.success.rawValue
-        } else if arguments.count == 1, arguments[0] == "meta-data" || isOCF {
+        } else if arguments.count == 1, arguments[0] == AgentAction.metaData.rawValue || isOCF {
             // Under OCF every single argument is an action; unknown ones get OCF_ERR_UNIMPLEMENTED.
             code = await OCFMode(action: arguments[0], environment: environment).run()
-        } else if arguments.count >= 2, let action = arguments.last, ["start", "stop", "status", "monitor"].contains(action) {
+        } else if arguments.count >= 2, let last = arguments.last, let action = AgentAction(heartbeat: last) {
             code = await HeartbeatMode(guest: arguments[0], assignments: Array(arguments.dropFirst().dropLast()),
                                        action: action, environment: environment).run()
         } else {
-            writeStandardError("""
-                usage: vmmanager {start|stop|monitor|status|migrate_to|migrate_from|validate-all|reload|meta-data}
-                         (OCF resource agent: parameters in OCF_RESKEY_*)
-                       vmmanager <guest> [key=value ...] {start|stop|status}
-                         (heartbeat v1: haresources line `node vmmanager::<guest>[::key=value]`)
-                       vmmanager --version
-                <guest> is a libvirt domain name or a domain XML path relative to vm_dir (e.g. web1/web1.xml).
-
-                """)
-            code = arguments.count == 1 && ocfActions.contains(arguments[0]) ? OCF.errConfigured.rawValue
+            writeStandardError(usage)
+            code = arguments.count == 1 && AgentAction(rawValue: arguments[0]) != nil ? OCF.errConfigured.rawValue
                 : OCF.errArgs.rawValue
         }
         exit(code)

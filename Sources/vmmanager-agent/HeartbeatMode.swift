@@ -12,7 +12,7 @@ import VMManager
 struct HeartbeatMode {
     let guest: String
     let assignments: [String]
-    let action: String
+    let action: AgentAction
     let environment: [String: String]
 
     func run() async -> Int32 {
@@ -23,7 +23,7 @@ struct HeartbeatMode {
             guard let eq = a.firstIndex(of: "="), eq != a.startIndex else {
                 writeStandardError("vmmanager: argument '\(ConfigError.excerpt(a))' is not key=value (haresources: "
                                    + "vmmanager::\(ConfigError.excerpt(guest))::key=value)\n")
-                return action == "status" ? printStatus(false) : 2
+                return action == .status ? printStatus(false) : 2
             }
             parameters[String(a[..<eq])] = String(a[a.index(after: eq)...])
         }
@@ -33,11 +33,11 @@ struct HeartbeatMode {
         } catch {
             // A failed stop reboots the node, and a status that says "stopped" for a running guest lets it
             // run twice: both go on with every setting that can still be read.
-            guard action != "start", let lenient = try? GuestSettings.resolve(parameters: parameters, guest: guest,
+            guard action.toleratesBrokenConfiguration, let lenient = try? GuestSettings.resolve(parameters: parameters, guest: guest,
                                                                                  lenient: true)
             else {
                 writeStandardError("vmmanager: \(error)\n")
-                return action == "status" ? printStatus(false) : 1
+                return action == .status ? printStatus(false) : 1
             }
             for problem in lenient.problems {
                 writeStandardError("vmmanager: configuration error, \(action) goes on with the default: \(problem)\n")
@@ -49,13 +49,13 @@ struct HeartbeatMode {
                                          resourceInstance: "hb-" + guest.map { $0 == "/" ? "_" : $0 })
         do {
             switch action {
-            case "start":
+            case .start:
                 _ = try await controller.start(budget: settings.startTimeout)
                 return 0
-            case "stop":
+            case .stop:
                 _ = try await controller.stop(budget: settings.stopTimeout)
                 return 0
-            default:  // status, monitor
+            case .status, .monitor:
                 switch await controller.monitor(depth: 0, timeout: .seconds(20)) {
                 case .running: return printStatus(true)
                 case .notRunning: return printStatus(false)
@@ -67,6 +67,8 @@ struct HeartbeatMode {
                     writeStandardError("vmmanager: \(why)\n")
                     return printStatus(true)
                 }
+            case .migrateTo, .migrateFrom, .reload, .validateAll, .metaData, .reloadAgent, .usage, .help:
+                return 2  // not heartbeat actions (``AgentAction/heartbeat``): never routed here
             }
         } catch {
             writeStandardError("vmmanager: \(action) \(ConfigError.excerpt(guest)) failed: \(error)\n")

@@ -1,6 +1,6 @@
 import VMManager
 
-/// OCF meta-data, generated from ``Parameters`` (one table; never kept by hand).
+/// OCF meta-data, generated from ``Parameters`` and ``AgentAction`` (one table each; never kept by hand).
 ///
 /// It validates against resource-agents' `ra-api-1.dtd` (ocf-tester checks that), which predates OCF 1.1:
 /// it has no `reloadable` attribute, no `<deprecated>` and no `reload-agent` action. So the agent
@@ -41,21 +41,30 @@ enum MetaData {
         out += """
             </parameters>
             <actions>
-            <action name="start" timeout="120s" />
-            <action name="stop" timeout="90s" />
-            <action name="monitor" timeout="30s" interval="10s" depth="0" />
-            <action name="status" timeout="30s" />
-            <action name="migrate_to" timeout="120s" />
-            <action name="migrate_from" timeout="60s" />
-            <action name="reload" timeout="10s" />
-            <action name="validate-all" timeout="10s" />
-            <action name="meta-data" timeout="5s" />
+
+            """
+        for action in AgentAction.advertised {
+            out += self.action(action)
+        }
+        out += """
             </actions>
             </resource-agent>
 
             """
         return out
     }
+
+    /// `<action name="monitor" timeout="30s" interval="10s" depth="0" />`
+    private static func action(_ action: AgentAction) -> String {
+        guard let a = action.advertisement else { return "" }
+        var attributes = " timeout=\"\(seconds(a.timeout))\""
+        if let interval = a.interval { attributes += " interval=\"\(seconds(interval))\"" }
+        if let depth = a.depth { attributes += " depth=\"\(depth)\"" }
+        return "<action name=\"\(action.rawValue)\"\(attributes) />\n"
+    }
+
+    /// A duration in whole seconds as OCF writes it (`120s`).
+    private static func seconds(_ d: Duration) -> String { "\(d.components.seconds)s" }
 
     private static func parameter(_ name: String, unique: Bool, type: String, default value: String, short: String,
                                   long: String) -> String {

@@ -5,6 +5,7 @@ import VMManager
 /// The agent as Pacemaker's executor runs it: the action is the only argument, parameters arrive as
 /// `OCF_RESKEY_*`, the operation's timeout as `OCF_RESKEY_CRM_meta_timeout` (ms).
 struct OCFMode {
+    /// The action argument; an action only when ``AgentAction`` has it.
     let action: String
     let environment: [String: String]
 
@@ -21,22 +22,26 @@ struct OCFMode {
         environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { .milliseconds($0) }
     }
 
-    var isProbe: Bool { action == "monitor" && (environment["OCF_RESKEY_CRM_meta_interval"] ?? "0") == "0" }
+    var isProbe: Bool { action == AgentAction.monitor.rawValue && (environment["OCF_RESKEY_CRM_meta_interval"] ?? "0") == "0" }
 
     func run() async -> Int32 {
+        guard let action = AgentAction(rawValue: action) else {
+            return fail(.errUnimplemented, "action '\(ConfigError.excerpt(self.action))' is not implemented")
+        }
         switch action {
-        case "meta-data":
+        case .metaData:
             writeStandardOutput(MetaData.xml())
             return OCF.success.rawValue
-        case "usage", "help":
-            writeStandardOutput("usage: vmmanager {start|stop|monitor|status|migrate_to|migrate_from|validate-all|reload|meta-data}\n")
+        case .usage, .help:
+            writeStandardOutput(Agent.ocfUsage)
             return OCF.success.rawValue
-        case "start", "stop", "monitor", "status", "migrate_to", "migrate_from", "validate-all", "reload",
-             "reload-agent":
-            break
-        default:
-            return fail(.errUnimplemented, "action '\(action)' is not implemented")
+        case .start, .stop, .monitor, .status, .migrateTo, .migrateFrom, .validateAll, .reload, .reloadAgent:
+            return await perform(action)
         }
+    }
+
+    /// An action on the guest: the settings resolved, then the guest's controller.
+    private func perform(_ action: AgentAction) async -> Int32 {
         let logger = Agent.logger(environment)
         var settings: GuestSettings
         do {
@@ -47,7 +52,7 @@ struct OCFMode {
             // agent's own parameters and defaults, which still name the guest or find it remembered.
             // They go on with every setting that can still be read (the lock, the state directory, [notify]),
             // and only the broken ones fall back to their defaults.
-            guard ["stop", "monitor", "status"].contains(action),
+            guard action.toleratesBrokenConfiguration,
                   let fallback = try? GuestSettings.resolve(parameters: parameters, parameterPrefix: "OCF_RESKEY_",
                                                             lenient: true)
             else { return fail(Agent.code(for: error), "\(error)") }
@@ -64,18 +69,18 @@ struct OCFMode {
                                              ? environment["OCF_RESOURCE_INSTANCE"] : nil)
         do {
             switch action {
-            case "validate-all", "reload", "reload-agent":
+            case .validateAll, .reload, .reloadAgent:
                 return validate(controller)
-            case "start":
+            case .start:
                 let budget = (operationTimeout ?? settings.startTimeout) - .seconds(2)
                 let outcome = try await controller.start(budget: max(.seconds(1), budget))
                 if let why = outcome.restoreFailure { logger.warning("\(why)") }
                 return OCF.success.rawValue
-            case "stop":
+            case .stop:
                 let budget = (operationTimeout ?? settings.stopTimeout) - .seconds(5)
                 _ = try await controller.stop(budget: max(.seconds(2), budget))
                 return OCF.success.rawValue
-            case "monitor", "status":
+            case .monitor, .status:
                 let depth = Int(environment["OCF_CHECK_LEVEL"] ?? "0") ?? 0
                 let timeout = (operationTimeout ?? .seconds(20)) - .seconds(1)
                 switch await controller.monitor(depth: depth, timeout: max(.seconds(1), timeout)) {
@@ -84,7 +89,7 @@ struct OCFMode {
                 case .failed(let why): return fail(.errGeneric, why)
                 case .misconfigured(let why): return fail(.errConfigured, why)
                 }
-            case "migrate_to":
+            case .migrateTo:
                 guard let target = environment["OCF_RESKEY_CRM_meta_migrate_target"] else {
                     return fail(.errConfigured, "migrate_to needs OCF_RESKEY_CRM_meta_migrate_target (set by Pacemaker)")
                 }
@@ -93,12 +98,12 @@ struct OCFMode {
                 logger.info("migrated", metadata: ["target": "\(target)",
                                                    "downtime_ms": "\(report.downtimeMilliseconds ?? 0)"])
                 return OCF.success.rawValue
-            case "migrate_from":
+            case .migrateFrom:
                 let budget = (operationTimeout ?? .seconds(60)) - .seconds(2)
                 try await controller.waitForIncoming(budget: max(.seconds(1), budget))
                 return OCF.success.rawValue
-            default:
-                return fail(.errUnimplemented, "action '\(action)' is not implemented")
+            case .metaData, .usage, .help:
+                return OCF.success.rawValue  // answered by run() without settings
             }
         } catch {
             return fail(Agent.code(for: error), "\(error)")

@@ -99,16 +99,67 @@ struct AgentInterfaceTests {
 }
 
 extension AgentInterfaceTests {
+    /// Parameters of a guest that does not exist, on test:///, whose `conf_file` has a line that is no setting
+    /// (line 2 of `bad.conf`).
+    static func brokenConfiguration(_ label: String) throws -> [String: String] {
+        let dir = try scratchDirectory(label)
+        try "[global]\nthis is not a setting\n".write(toFile: "\(dir)/bad.conf", atomically: true, encoding: .utf8)
+        return ["domain": "no-such-guest", "conf_file": "\(dir)/bad.conf", "state_dir": "\(dir)/state",
+                "lock_dir": "\(dir)/locks", "hypervisor": "test:///default"]
+    }
+
     @Test("stop and monitor stay exact when the configuration file is broken")
     func brokenConfigurationDoesNotMakeStopLie() throws {
-        let dir = try scratchDirectory("brokenconf")
-        try "[global]\nthis is not a setting\n".write(toFile: "\(dir)/bad.conf", atomically: true, encoding: .utf8)
-        let p = ["domain": "no-such-guest", "conf_file": "\(dir)/bad.conf", "state_dir": "\(dir)/state",
-                 "lock_dir": "\(dir)/locks", "hypervisor": "test:///default"]
+        let p = try Self.brokenConfiguration("brokenconf")
         #expect(try runOCF("start", p).status == 6)
         let stop = try runOCF("stop", p)
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(stop.stderr.contains("bad.conf:2"))
         #expect(try runOCF("monitor", p).status == 7)
+    }
+}
+
+extension AgentInterfaceTests {
+    /// The part of a usage line between its braces, split at `|`.
+    static func braced(_ line: Substring) -> [String] {
+        guard let open = line.firstIndex(of: "{"), let close = line.lastIndex(of: "}") else { return [] }
+        return line[line.index(after: open)..<close].split(separator: "|").map(String.init)
+    }
+
+    @Test("every action of the table is dispatched by its faces, and is in the meta-data and the usage it belongs to")
+    func actionTable() throws {
+        // Every action stops early (6), or goes on leniently against test:/// (stop, monitor).
+        let p = try Self.brokenConfiguration("actions")
+        let metaData = try run(agentPath, ["meta-data"], environment: [:]).stdout
+        let ocfUsage = try runOCF("usage", [:])
+        #expect(ocfUsage.status == 0)
+        #expect(Self.braced(ocfUsage.stdout[...]) == AgentAction.advertised.map(\.rawValue), "\(ocfUsage.stdout)")
+        let usage = try run(agentPath, [], environment: [:])
+        #expect(usage.status == 2)
+        let lines = usage.stderr.split(separator: "\n")
+        #expect(lines.first.map { Self.braced($0) } == AgentAction.advertised.map(\.rawValue), "\(usage.stderr)")
+        let heartbeatLine = try #require(lines.first { $0.contains("vmmanager <guest> [key=value ...] {") })
+        #expect(Self.braced(heartbeatLine) == AgentAction.heartbeatListed.map(\.rawValue), "\(usage.stderr)")
+
+        for action in AgentAction.allCases {
+            let r = try runOCF(action.rawValue, p)
+            #expect(r.status != 3 && !r.stderr.contains("not implemented"), "\(action): \(r.status) \(r.stderr)")
+            if let a = action.advertisement {
+                var line = "<action name=\"\(action)\" timeout=\"\(a.timeout.components.seconds)s\""
+                if let interval = a.interval { line += " interval=\"\(interval.components.seconds)s\"" }
+                if let depth = a.depth { line += " depth=\"\(depth)\"" }
+                #expect(metaData.contains(line + " />\n"), "\(action) is not in the meta-data as \(line)")
+            } else {
+                #expect(!metaData.contains("<action name=\"\(action)\""), "\(action) is in the meta-data")
+            }
+            // Under heartbeat, a bad key=value argument shows that the action was taken; anything else is usage.
+            let hb = try runHeartbeat(["x", "notakeyvalue"], action.rawValue)
+            if action.heartbeat != nil {
+                #expect(hb.stderr.contains("is not key=value") && !hb.stderr.contains("usage:"), "\(action): \(hb.stderr)")
+            } else {
+                #expect(hb.status == 2 && hb.stderr.contains("usage:"), "\(action) under heartbeat: \(hb.stderr)")
+            }
+        }
+        #expect(metaData.components(separatedBy: "<action ").count - 1 == AgentAction.advertised.count)
     }
 }
