@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.11.0"),
         // HMAC-SHA256 of webhook bodies (VMManagerDelivery only).
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        // `vmctl watch`'s services and their graceful shutdown on SIGTERM (VMManagerDelivery and vmctl only).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -75,6 +77,7 @@ let package = Package(
                 "CCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -84,6 +87,7 @@ let package = Package(
                 "VMManagerDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The resource agent: heartbeat v1 (`vmmanager::guest`) and OCF 1.1 (`ocf:vmmanager:guest`).

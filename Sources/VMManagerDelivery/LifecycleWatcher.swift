@@ -2,6 +2,7 @@ import FoundationEssentials
 import VMManager
 import Libvirt
 import Logging
+import ServiceLifecycle
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -71,9 +72,12 @@ public enum LifecycleVerdict: Sendable, Equatable {
 /// Whether a cluster action caused an event is decided from two facts the agent leaves behind: the guest's
 /// lock (`<lock_dir>/<guest>.lock`, held during every action) and the time the agent last recorded a
 /// transition for the guest (the notifier's `.actions/<guest>` mark). An ambiguous event is judged after a
-/// short settle time, so that an action that ends just after its event is still seen. The watcher also
-/// retries the spool periodically, so what could not be delivered earlier leaves as soon as it can.
-public final class LifecycleWatcher: Sendable {
+/// short settle time, so that an action that ends just after its event is still seen. Its ``flusher`` retries
+/// the spool periodically, so what could not be delivered earlier leaves as soon as it can.
+///
+/// Both are `Service`s of swift-service-lifecycle: run ``services`` in a `ServiceGroup`, whose graceful shutdown
+/// (SIGTERM, SIGINT) stops the watcher first, then the flusher.
+public final class LifecycleWatcher: Service, Sendable {
     public struct Options: Sendable {
         /// libvirt URI of the local hypervisor.
         public var uri: String
@@ -106,20 +110,26 @@ public final class LifecycleWatcher: Sendable {
     public let options: Options
     public let logger: Logger
     private let memory = WatchMemory()
-    private let flusher: FlushScheduler
+    /// Delivers the spool every `flushInterval`, and as soon as the watcher records a transition.
+    public let flusher: SpoolFlusher
 
     public init(options: Options, logger: Logger) {
         self.options = options
         self.logger = logger
-        self.flusher = FlushScheduler(options: options, logger: logger)
+        self.flusher = SpoolFlusher(options: options, logger: logger)
     }
 
-    /// Watches until the calling task is cancelled (SIGTERM in `vmctl watch`). Events already received are
-    /// judged and spooled before it returns.
+    /// The flusher and the watcher, in the order a `ServiceGroup` starts them: its graceful shutdown goes the
+    /// other way, so the watcher spools what it received before the flusher ends.
+    public var services: [any Service] { [flusher, self] }
+
+    /// Watches until a graceful shutdown or cancellation. The libvirt event registration ends with the watch
+    /// (the stream's end deregisters the callbacks); events already received are judged and spooled before it
+    /// returns.
     public func run() async {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.flusher.periodically(every: self.options.flushInterval) }
-            group.addTask { await self.watch() }
+        await cancelWhenGracefulShutdown {
+            await self.watch()
+            self.logger.notice("stopped watching libvirt events", metadata: ["uri": "\(self.options.uri)"])
         }
     }
 
@@ -207,7 +217,7 @@ public final class LifecycleWatcher: Sendable {
             source: .watcher, details: ["libvirt_event": lifecycle.description])
         if case .spooled = notifier.record(transition) {
             logger.notice("transition", metadata: ["domain.name": "\(event.domainName)", "transition": "\(kind)"])
-            await flusher.request()
+            flusher.request()
         }
     }
 
@@ -277,50 +287,5 @@ private actor WatchMemory {
         // A guest that shut itself down also stops: one notification.
         if last.kind == .shutDownByGuest && kind == .down { return false }
         return true
-    }
-}
-
-/// Runs at most one flush at a time in this process; a request during a flush makes it run once more.
-private actor FlushScheduler {
-    let options: LifecycleWatcher.Options
-    let logger: Logger
-    private var running = false
-    private var again = false
-
-    init(options: LifecycleWatcher.Options, logger: Logger) {
-        self.options = options
-        self.logger = logger
-    }
-
-    func periodically(every interval: Duration) async {
-        while !Task.isCancelled {
-            request()
-            try? await Task.sleep(for: interval)
-        }
-    }
-
-    func request() {
-        if running {
-            again = true
-            return
-        }
-        running = true
-        Task { await self.loop() }
-    }
-
-    private func loop() async {
-        repeat {
-            again = false
-            let notifier = Notifier.load(configPath: options.configPath, spoolDirectory: options.spoolDirectory,
-                                         logger: logger)
-            let report = await notifier.deliverPending(waitForOtherFlush: true)
-            if report.delivered > 0 || !report.failures.isEmpty {
-                logger.info("flushed the spool", metadata: [
-                    "delivered": "\(report.delivered)", "remaining": "\(report.remaining)",
-                    "failing": "\(report.failures.keys.sorted().joined(separator: "; "))",
-                ])
-            }
-        } while again
-        running = false
     }
 }

@@ -251,6 +251,23 @@ struct DaemonlessTests {
         #expect(events.stdout.isEmpty)
     }
 
+    @Test("watch stops cleanly on SIGTERM and on Ctrl-C (exit 0): the watcher, then the spool flusher",
+          arguments: [SIGTERM, SIGINT])
+    func watchStopsCleanly(signal: Int32) async throws {
+        let dir = try scratchDirectory("ctl-watch")
+        let config = try writeConfig("[notify]\nspool_dir = \(dir)/spool\n", in: dir)
+        let watch = try Background(["watch", "--connect", "test:///default", "--config", config,
+                                    "--flush-interval", "1", "-v"])
+        try await watch.waitUntil("the watch to start") { watch.stderr.contains("watching libvirt events") }
+        let status = try await watch.stop(with: signal)
+        #expect(status == 0, "stderr: \(watch.stderr)")
+        let stderr = watch.stderr
+        let watcherStopped = try #require(stderr.range(of: "stopped watching libvirt events"), "\(stderr)")
+        let flusherStopped = try #require(stderr.range(of: "spool flusher stopped"), "\(stderr)")
+        #expect(watcherStopped.lowerBound < flusherStopped.lowerBound, "\(stderr)")
+        #expect(!stderr.contains("error") && !stderr.contains("not deregistered"), "\(stderr)")
+    }
+
     // MARK: - check
 
     @Test("check reports a shared MAC, a peer with another UUID, a missing disk and a missing agent channel; exit 1")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import VMManager
 import VMManagerDelivery
 
@@ -40,18 +41,9 @@ struct Watch: AsyncParsableCommand {
         sigaddset(&stopSignals, SIGTERM)
         sigaddset(&stopSignals, SIGINT)
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
-        let task = Task { await watcher.run() }
-        let sources = [SIGTERM, SIGINT].map { signo in
-            signal(signo, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
-            source.setEventHandler {
-                logger.notice("stopping", metadata: ["signal": "\(signo)"])
-                task.cancel()
-            }
-            source.resume()
-            return source
-        }
-        await task.value
-        sources.forEach { $0.cancel() }
+        // The flusher and the watcher; SIGTERM or SIGINT shuts them down gracefully, the watcher first.
+        let group = ServiceGroup(services: watcher.services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                 logger: logger)
+        try await group.run()
     }
 }
