@@ -5,7 +5,8 @@
 // Module graph (arrows point at what a module depends on):
 //
 //   vmctl ─► VMManagerDelivery ─► CCurl  (libcurl: the notifier's SMTP and webhooks)
-//     │            │         └──► Crypto  (swift-crypto: HMAC-SHA256 of webhook bodies)
+//     │            │         ├──► Crypto  (swift-crypto: HMAC-SHA256 of webhook bodies)
+//     │            │         └──► ServiceLifecycle  (`vmctl watch`'s services; vmctl imports it too)
 //     │            ▼
 //     └──────► VMManager ─► Libvirt ─► CLibvirt  (libvirt C API, the only C boundary for libvirt)
 //   vmmanager-agent ┘                 └──► CLibXML2  (domain XML parsing)
@@ -13,7 +14,8 @@
 // `Libvirt` is a general binding that knows nothing about high availability; `VMManager`
 // holds the HA behaviour the executables share, including recording notifications to the spool.
 // `VMManagerDelivery` delivers them (flush, mail, webhooks, `vmctl watch`); only vmctl links it, so
-// the agent, which Pacemaker runs afresh at every monitor, does not load libcurl or OpenSSL.
+// the agent, which Pacemaker runs afresh at every monitor, does not load libcurl or OpenSSL, and links
+// neither swift-crypto nor swift-service-lifecycle.
 import PackageDescription
 
 let package = Package(
