@@ -173,13 +173,13 @@ _vmctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|status|define|undefine|start|stop|suspend|resume|save|restore|saved|wait-boot|migrate|events|check|notify|watch|alert|help)
+    list|status|define|undefine|start|stop|suspend|resume|save|restore|saved|wait-boot|migrate|events|check|notify|watch|alert|slots|help)
         # Offer subcommand argument completions
         "_vmctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list status define undefine start stop suspend resume save restore saved wait-boot migrate events check notify watch alert help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list status define undefine start stop suspend resume save restore saved wait-boot migrate events check notify watch alert slots help' -- "${cur}"))
         ;;
     esac
 }
@@ -684,6 +684,21 @@ _vmctl_watch() {
 _vmctl_alert() {
     repeating_flags=()
     non_repeating_flags=(--stdin --wait --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--config)
+    __vmctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_vmctl_slots() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
     repeating_options=()
     non_repeating_options=(--config)
     __vmctl_offer_flags_options 0

@@ -254,17 +254,10 @@ public enum ClusterActionCheck {
         return last.timeIntervalSince(eventTime) >= -slack.inSeconds
     }
 
-    /// Whether another process holds `<lockDirectory>/<guest>.lock` (the agent's ``GuestLock``). Tested with a
-    /// shared, non-blocking `flock`, which never makes the holder wait and never creates the file.
+    /// Whether an action holds the guest's lock, `<lockDirectory>/<guest>.lock` (``FileLock/isHeld(_:)``: a
+    /// probe that never makes the holder wait and never creates the file).
     public static func isLocked(guest: String, lockDirectory: String) -> Bool {
-        let fd = open("\(lockDirectory)/\(Notifier.fileSafe(guest)).lock", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
-            return false
-        }
-        return errno == EWOULDBLOCK
+        FileLock.isHeld("\(lockDirectory)/\(Notifier.fileSafe(guest)).lock")
     }
 }
 

@@ -55,7 +55,7 @@ struct VMCtl: AsyncParsableCommand {
         subcommands: [
             List.self, Status.self, Define.self, Undefine.self, Start.self, Stop.self, Suspend.self, Resume.self,
             Save.self, Restore.self, Saved.self, WaitBoot.self, Migrate.self, Events.self, Check.self, Notify.self, Watch.self,
-            Alert.self,
+            Alert.self, Slots.self,
         ]
     )
 }

@@ -14,6 +14,8 @@ struct OCFMode {
         for (key, value) in environment where key.hasPrefix("OCF_RESKEY_") && !key.hasPrefix("OCF_RESKEY_CRM_meta") {
             p[String(key.dropFirst("OCF_RESKEY_".count))] = value
         }
+        // The one meta attribute the settings read: the resource's priority ranks it in the admission queues.
+        if let priority = environment["OCF_RESKEY_CRM_meta_priority"] { p["CRM_meta_priority"] = priority }
         return p
     }
 

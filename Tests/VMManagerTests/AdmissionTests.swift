@@ -79,7 +79,7 @@ struct AdmissionTests {
             #expect(error.message.contains("db1 (pid \(getpid()))"), "\(error.message)")
             #expect(error.message.contains("boot_slots"))
             #expect(waited >= .milliseconds(400))
-            #expect(waited < .seconds(3))
+            #expect(waited < .seconds(10))  // generous: parallel tests can hold the cooperative pool
         }
         // The failed waiter left no ticket behind.
         #expect(admission.waiters(for: .boot).isEmpty)

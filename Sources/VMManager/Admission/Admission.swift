@@ -164,6 +164,23 @@ public struct Admission: Sendable {
         }
     }
 
+    /// One guest's place in the queues: what an action needs to wait for a slot.
+    public struct Request: Sendable {
+        public let admission: Admission
+        public let guest: String
+        public let priority: Int
+
+        public init(admission: Admission, guest: String, priority: Int) {
+            self.admission = admission
+            self.guest = guest
+            self.priority = priority
+        }
+
+        public func acquire(_ kind: Kind, deadline: ContinuousClock.Instant, logger: Logger) async throws -> Slot {
+            try await admission.acquire(kind, guest: guest, priority: priority, deadline: deadline, logger: logger)
+        }
+    }
+
     /// A held slot; released explicitly, when it goes away, or when the process dies.
     public final class Slot: Sendable {
         public let kind: Kind

@@ -13,7 +13,7 @@ extension GuestController {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
         let name = try requiredGuest().name
-        let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
+        let lock = try await FileLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: budget / 4, purpose: "migrate_to \(target)")
         defer { lock.release() }
         let host = try await connect(timeout: deadline - clock.now)

@@ -137,6 +137,9 @@ extension GuestController {
             try await discard(image, of: domain, why: why)
             return .noImage
         }
+        // The slot before the claim: a restore that times out waiting must leave its image current.
+        let slot = try await admission(for: name).acquire(.restore, deadline: deadline, logger: logger)
+        defer { slot.release() }
         // Claim it before restoring: a node that dies between the two leaves an image that is no longer
         // current (the guest cold-boots next time), never one that can be restored twice.
         do {
@@ -306,7 +309,7 @@ extension GuestController {
         _ body: (Domain, SavedStateStore, [(image: SavedImage, verdict: SavedImageVerdict)]) async throws -> [String]
     ) async throws -> [String] {
         let name = try requiredGuest().name
-        let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory, timeout: budget,
+        let lock = try await FileLock.acquire(guest: name, directory: settings.lockDirectory, timeout: budget,
                                                purpose: purpose)
         defer { lock.release() }
         let host = try await connect(timeout: budget)

@@ -25,7 +25,7 @@ extension GuestController {
                              + "now names '\(name)'; stop the resource before pointing it at another guest")
         }
         if let refused = settings.refused.first { throw VMError(.misconfigured, refused) }
-        let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
+        let lock = try await FileLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: deadline - clock.now, purpose: "start")
         defer { lock.release() }
         memory.remember(name)
@@ -103,6 +103,8 @@ extension GuestController {
         var restoreFailure: String?
         var restoreTime: Duration?
         var restoredImage: SavedImage?
+        var bootSlot: Admission.Slot?
+        defer { bootSlot?.release() }
         switch state.kind {
         case .running, .blocked, .shuttingDown:
             // Started outside the agent, or by a start that was killed mid-boot: it must be ready like any
@@ -152,6 +154,8 @@ extension GuestController {
                 restoreFailure = why
                 recordComingUp(domain, node: node, how: "booted")
             case .noImage:
+                // A cold boot holds a boot slot until the guest is ready: boots are what drown a node.
+                bootSlot = try await admission(for: name).acquire(.boot, deadline: deadline, logger: logger)
                 // Force-boot: libvirt must never restore an image vmmanager did not choose.
                 try await libvirt("starting \(name)") {
                     try await domain.start(flags: .forceBoot, timeout: max(.seconds(1), deadline - clock.now))
@@ -162,6 +166,7 @@ extension GuestController {
         }
         let readyAfter = try await BootWait.waitUntilReady(domain, probe: probe, timeout: max(.zero, deadline - clock.now),
                                                            context: context)
+        bootSlot?.release()
         memory.rememberFailure(name, nil)
         // A restored or resumed guest's clock stands where it stopped; set it (libvirt-guests' SYNC_TIME).
         let skew = how == .booted ? nil : await synchroniseClock(domain, deadline: deadline)
@@ -219,7 +224,7 @@ extension GuestController {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
         let name = try requiredGuest().name
-        let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
+        let lock = try await FileLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: budget / 4, purpose: "cold boot")
         defer { lock.release() }
         let host = try await connect(timeout: budget)
@@ -228,7 +233,11 @@ extension GuestController {
             throw VMError(.refused, "guest \(name) is running; stop it before a cold boot")
         }
         let kept = try await quarantineAll(try await savedImages(of: domain).map(\.image), of: domain)
-        try await libvirt("cold-booting \(name)") { try await domain.start(flags: .forceBoot, timeout: budget) }
+        let slot = try await admission(for: name).acquire(.boot, deadline: deadline, logger: logger)
+        defer { slot.release() }
+        try await libvirt("cold-booting \(name)") {
+            try await domain.start(flags: .forceBoot, timeout: max(.seconds(1), deadline - clock.now))
+        }
         recordComingUp(domain, node: await nodeName(host), how: "booted by an admin")
         let definition = try? DomainDefinition(xml: await domain.xml(.inactive))
         let ready = try await BootWait.waitUntilReady(domain, probe: settings.readiness.probe(for: definition),

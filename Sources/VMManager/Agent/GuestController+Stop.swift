@@ -36,7 +36,7 @@ extension GuestController {
                          metadata: ["domain.name": "\(started)", "xml_names": "\(name)"])
             name = started
         }
-        let lock = try await GuestLock.acquire(guest: name, directory: settings.lockDirectory,
+        let lock = try await FileLock.acquire(guest: name, directory: settings.lockDirectory,
                                                timeout: max(.seconds(1), budget / 3), purpose: "stop")
         defer { lock.release() }
         let host: Hypervisor
@@ -65,6 +65,7 @@ extension GuestController {
         if settings.saveConfigOnStop { await saveConfig(domain) }
         var policy = StopPolicy(methods: settings.stopMethods, timeout: deadline - clock.now)
         policy.shutdownModes = settings.shutdownModes
+        policy.saveSlots = admission(for: name)
         let knownFailure = memory.failure(name)
         if let knownFailure, policy.methods.count > 1, policy.methods.contains(.save) {
             // Saving a guest the monitor judged failed (hung, agent silent) preserves the fault: the next

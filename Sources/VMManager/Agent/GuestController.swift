@@ -35,6 +35,12 @@ public struct GuestController: Sendable {
         ResourceMemory(directory: settings.stateDirectory, instance: resourceInstance)
     }
 
+    /// The node's admission slots as this guest queues for them (``Admission``).
+    func admission(for name: String) -> Admission.Request {
+        Admission.Request(admission: Admission(lockDirectory: settings.lockDirectory, limits: settings.admissionLimits),
+                          guest: name, priority: settings.priority)
+    }
+
     /// The guest's definition from its XML file, pinned. nil when no `config` is set.
     /// - Throws: ``VMError`` `.notInstalled` when the file is missing, `.misconfigured` when it does not parse
     ///   or names another guest.

@@ -23,6 +23,9 @@ public struct StopPolicy: Sendable {
     public var shutdownModes: ShutdownModes = []
     /// Save to this file instead of libvirt's managed-save image (VirtualDomain's `snapshot`).
     public var saveFile: String?
+    /// The node's save slots: a save waits for one (within its share of the budget), so that a takeover
+    /// saving every guest at once keeps the disk streaming instead of thrashing. nil: no limit.
+    public var saveSlots: Admission.Request?
 
     /// save → shutdown → destroy, as the thesis suspended guests and xendomains fell back.
     public static let `default` = StopPolicy(methods: [.save, .shutdown, .destroy], timeout: .seconds(90))
@@ -93,6 +96,8 @@ extension Hypervisor {
         do {
             switch method {
             case .save:
+                let slot = try await policy.saveSlots?.acquire(.save, deadline: until, logger: logger)
+                defer { slot?.release() }
                 if let file = policy.saveFile {
                     try await domain.save(to: file, flags: .running, timeout: budget)
                 } else {

@@ -99,6 +99,3 @@ public final class FileLock: Sendable {
         }
     }
 }
-
-// TEMPORARY-MERGE: removed once every caller says FileLock.
-public typealias GuestLock = FileLock
