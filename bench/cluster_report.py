@@ -27,6 +27,7 @@ def section(r):
     pm_n = r.get("pacemaker_node_loss", {})
     pm_l = r.get("pacemaker_libvirtd_restart", {})
     pm_c = r.get("pacemaker_monitor_ms", {})
+    hb_g = r.get("heartbeat_guest_failure", {})
     lines = [BEGIN, "## Cluster failover", "",
              "`make bench-cluster` (the scenarios of `make test-cluster`), run %s UTC: two lab nodes with real "
              "heartbeat 3.0.6 and Pacemaker 2.1.5/Corosync 3.1.7, 128 MiB TCG guests (four under heartbeat, two "
@@ -48,8 +49,13 @@ def section(r):
                                            pm_m.get("qemu_downtime_ms", "?")),
              "| Pacemaker standby (`crm node standby`, two guests) | %s s to empty the node, by live migration | — |"
              % pm_s.get("emptied_s", "?"),
-             "| Pacemaker guest crash (SIGKILL of QEMU) | %s to answering (monitor every 10 s + boot) | — |"
-             % fmt(pm_g.get("kill_to_answering_s", "?")),
+             "| heartbeat, one guest fails (SIGKILL of its QEMU; `failure_response = restart`, `local_restarts = 1`) |"
+             " restarted on its own node by vmctl watch: %s to answering; on the next failure its group was handed "
+             "to the peer: %s to answering there, its healthy neighbour resumed with its sessions | heartbeat v1 "
+             "never noticed a failed guest |" % (fmt(hb_g.get("restart_here_s", "?")), fmt(hb_g.get("handed_over_s", "?"))),
+             "| Pacemaker guest crash (SIGKILL of QEMU) | found by the monitor (every 10 s): %s to answering; told to "
+             "Pacemaker at once by vmctl watch (`failure_response = pacemaker`): %s | — |"
+             % (fmt(pm_g.get("kill_to_answering_s", "?")), fmt(pm_g.get("event_driven_kill_to_answering_s", "?"))),
              "| Pacemaker node loss (SIGKILL of a node's init) | %s to answering on the survivor | — |"
              % fmt(pm_n.get("kill_to_answering_s", {})),
              "| libvirtd restart on the active node (down %s s) | guests stopped: %s; failures in the CIB: %s | — |"

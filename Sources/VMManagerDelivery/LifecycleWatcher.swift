@@ -219,6 +219,15 @@ public final class LifecycleWatcher: Service, Sendable {
             logger.notice("transition", metadata: ["domain.name": "\(event.domainName)", "transition": "\(kind)"])
             flusher.request()
         }
+        if kind == .crashed {
+            // The guest's failure_response: tell Pacemaker at once, or restart it here (heartbeat v1).
+            let response = FailureResponse(configPath: options.configPath, hypervisor: options.uri,
+                                           reporter: NotifyingReporter(notifier: notifier, source: .watcher, logger: logger),
+                                           logger: logger)
+            let outcome = await response.respond(to: event.domainName, uuid: event.domainUUID, reason: reason)
+            logger.info("failure response", metadata: ["domain.name": "\(event.domainName)", "outcome": "\(outcome)"])
+            flusher.request()
+        }
     }
 
     /// `lock_dir` as the agent resolves it: the guest's section, `[global]`, then the default.

@@ -45,8 +45,9 @@ struct HeartbeatMode {
             settings = lenient
         }
         // heartbeat v1 names resources by their haresources argument: remember the domain under it.
-        let controller = GuestController(settings: settings, reporter: NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: logger), logger: logger), logger: logger,
-                                         resourceInstance: "hb-" + guest.map { $0 == "/" ? "_" : $0 })
+        let reporter = NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: logger), logger: logger)
+        let controller = GuestController(settings: settings, reporter: reporter, logger: logger,
+                                         resourceInstance: GuestController.heartbeatInstance(guest))
         do {
             switch action {
             case .start:

@@ -69,7 +69,8 @@ struct SpoolTests {
         let expected = ["up", "down", "migrated", "crashed", "resumed-from-saved", "restore-failed-cold-booted",
                         "stale-image-discarded", "saved-state-conflict", "stop-escalated", "start-failed",
                         "shut-down-by-guest", "paused", "paused-io-error", "paused-watchdog", "resumed", "node-lost",
-                        "node-joined", "fenced", "fencing-failed", "test"]
+                        "node-joined", "fenced", "fencing-failed", "recovery-requested", "restarted-locally",
+                        "handed-to-peer", "test"]
         #expect(TransitionKind.named.map(\.rawValue) == expected)
         for raw in expected {
             let kind = TransitionKind(rawValue: raw)

@@ -229,6 +229,14 @@ prepare_node() {
         "$(<"$LAB_DIR/nodes/$n/host_uuid")" >"$r/etc/libvirt/libvirtd.conf"
     # vmmanager: the nodes to ask before a start, where mail goes (one file for both nodes).
     install -m 0644 "$EXAMPLES/vmmanager.conf" "$r/etc/vmmanager/vmmanager.conf"
+    # What the node's vmctl watch does when a guest fails: heartbeat v1 monitors nothing, so the watcher
+    # restarts the guest here once, then hands its group to the peer; Pacemaker is told at once.
+    if [[ $stack == heartbeat ]]; then
+        sed -i 's/^#failure_response = restart$/failure_response = restart/; s/^#local_restarts = 2$/local_restarts = 1/' \
+            "$r/etc/vmmanager/vmmanager.conf"
+    else
+        sed -i 's/^#failure_response = pacemaker$/failure_response = pacemaker/' "$r/etc/vmmanager/vmmanager.conf"
+    fi
 
     if [[ $stack == heartbeat ]]; then
         install -m 0644 "$EXAMPLES/heartbeat/haresources" "$r/etc/ha.d/haresources"

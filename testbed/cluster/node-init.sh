@@ -46,5 +46,12 @@ mkdir -p /srv/vm-alpha /srv/vm-bravo /srv/vm
 
 virtlogd -d
 libvirtd -d --listen
-echo "node $NODE: up (libvirtd started)"
+# The node's watcher, as the package's systemd unit runs it: it reports what no cluster action does, and
+# carries out each guest's failure_response (tell Pacemaker at once, or restart here under heartbeat).
+start_watch() {
+    setsid /usr/local/sbin/vmctl watch --connect qemu:///system >>/var/log/vmctl-watch.log 2>&1 </dev/null &
+    echo $! >/run/vmctl-watch.pid
+}
+[[ -x /usr/local/sbin/vmctl ]] && start_watch
+echo "node $NODE: up (libvirtd and vmctl watch started)"
 exec sleep infinity

@@ -357,6 +357,37 @@ def heartbeat(results, demo=False):
                n_mails)
     results["heartbeat_failback_after_crash"] = {"s": round(time.time() - t0, 1)}
 
+    # --- one guest fails: restarted on its own host, then handed to the peer -----------------------
+    # The CVserver rule (seed 000 §3): heartbeat v1 monitors nothing; alpha's vmctl watch sees the QEMU die,
+    # restarts the guest here once (local_restarts = 1), and on the next failure hands the group to bravo.
+    log("one guest fails: SIGKILL of web1's QEMU on alpha; alpha's vmctl watch restarts it there")
+    n_mails = len(mails())
+    t0 = time.time()
+    in_node("alpha", "bash", "-c", "kill -KILL $(cat /run/libvirt/qemu/web1.pid)")
+    wait_until("web1 answers the client on a new session", lambda: client.answering_anew("web1", t0), 180)
+    check("web1" in (running_on("alpha") or set()), "web1 was restarted on alpha, its own host")
+    check(uptime("web1") < time.time() - t0 + 5, "web1 was restarted by a fresh boot")
+    restart = client.ping_back("web1", t0)
+    wait_mails(["Virtual machine web1 crashed on alpha", "Virtual machine web1 restarted-locally on alpha"], n_mails)
+    log("FIGURES guest failure: QEMU killed → web1 answering pings again on alpha %s s (event, no monitor)" % restart)
+    log("web1 fails again within restart_window: alpha hands its group to bravo")
+    n_mails = len(mails())
+    db_session = client.session("db1")["opened"]
+    t0 = time.time()
+    in_node("alpha", "bash", "-c", "kill -KILL $(cat /run/libvirt/qemu/web1.pid)")
+    for g in GROUPS["alpha"]:
+        wait_until("%s runs on bravo" % g, lambda: g in (running_on("bravo") or set()), 240)
+    wait_until("web1 answers the client on bravo", lambda: client.answering_anew("web1", t0), 180)
+    wait_until("db1 answers the client on bravo", lambda: client.answering("db1", time.time() - 0.3), 120)
+    s = client.session("db1")
+    check(s["opened"] == db_session and s["closed"] is None,
+          "db1 (healthy) moved with its group and kept its session (saved on alpha, resumed on bravo)")
+    handover = client.ping_back("web1", t0)
+    wait_mails(["Virtual machine web1 handed-to-peer on alpha", "Virtual machine db1 resumed-from-saved on bravo"],
+               n_mails, 120)
+    log("FIGURES guest failure again: QEMU killed → group on bravo, web1 answering %s s" % handover)
+    results["heartbeat_guest_failure"] = {"restart_here_s": restart, "handed_over_s": handover}
+
     # --- split brain: heartbeat dies on bravo, its guests keep running -----------------------------
     log("split brain: SIGKILL of heartbeat only, on bravo (its guests keep running there)")
     t0 = time.time()
@@ -603,15 +634,35 @@ def pacemaker(results):
           "timeout, no unexpected exit code)%s" % ("" if not warnings else ":\n" + "\n".join(warnings[:10])))
     results["pacemaker_libvirtd_restart"] = {"guests_stopped": 0, "failures": 0, "libvirtd_down_s": 12}
 
-    # --- guest crash ------------------------------------------------------------------------------
-    log("guest crash: SIGKILL of vm2's QEMU on alpha")
+    # --- guest crash, found by the monitor: alpha's vmctl watch stopped -----------------------------
+    log("guest crash: SIGKILL of vm2's QEMU on alpha, with alpha's vmctl watch stopped (the monitor finds it)")
+    in_node("alpha", "bash", "-c", "kill -TERM $(cat /run/vmctl-watch.pid)")
     t0 = time.time()
     in_node("alpha", "bash", "-c", "kill -KILL $(cat /run/libvirt/qemu/vm2.pid)")
     wait_until("vm2 answers the client on a new session", lambda: client.answering_anew("vm2", t0), 180)
-    fig = client.ping_back("vm2", t0)
+    polled = client.ping_back("vm2", t0)
     check(uptime("vm2") < time.time() - t0 + 5, "vm2 was recovered by a fresh boot (the monitor saw the crash)")
-    log("FIGURES guest crash: QEMU killed → vm2 answering pings again %s s (monitor interval 10 s + boot)" % fig)
-    results["pacemaker_guest_crash"] = {"kill_to_answering_s": fig}
+    log("FIGURES guest crash: QEMU killed → vm2 answering pings again %s s (monitor interval 10 s + boot)" % polled)
+    in_node("alpha", "crm_resource", "--cleanup", "-r", "vm2", check=False)
+
+    # --- guest crash, told to Pacemaker at once by vmctl watch (failure_response = pacemaker) -------
+    log("guest crash again, alpha's vmctl watch running: it tells Pacemaker at once")
+    in_node("alpha", "bash", "-c", "setsid /usr/local/sbin/vmctl watch --connect qemu:///system "
+            ">>/var/log/vmctl-watch.log 2>&1 </dev/null & echo $! >/run/vmctl-watch.pid")
+    wait_until("alpha's vmctl watch watches", lambda: in_node(
+        "alpha", "bash", "-c", "tail -n 3 /var/log/vmctl-watch.log", check=False).stdout.count("watching libvirt"), 30)
+    time.sleep(3)  # the cleanup's re-probe settles
+    n_mails = len(mails())
+    t0 = time.time()
+    in_node("alpha", "bash", "-c", "kill -KILL $(cat /run/libvirt/qemu/vm2.pid)")
+    wait_until("vm2 answers the client on a new session", lambda: client.answering_anew("vm2", t0), 180)
+    told = client.ping_back("vm2", t0)
+    check(uptime("vm2") < time.time() - t0 + 5, "vm2 was recovered by a fresh boot (Pacemaker was told)")
+    wait_mails(["Virtual machine vm2 crashed on alpha", "Virtual machine vm2 recovery-requested on alpha"], n_mails)
+    log("FIGURES guest crash: QEMU killed → vm2 answering pings again %s s (vmctl watch told Pacemaker; "
+        "by the monitor: %s s)" % (told, polled))
+    results["pacemaker_guest_crash"] = {"kill_to_answering_s": polled, "detected_by": "monitor, interval 10 s",
+                                        "event_driven_kill_to_answering_s": told}
     in_node("alpha", "crm_resource", "--cleanup", "-r", "vm2", check=False)
 
     # --- node loss --------------------------------------------------------------------------------

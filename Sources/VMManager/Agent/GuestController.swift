@@ -35,6 +35,12 @@ public struct GuestController: Sendable {
         ResourceMemory(directory: settings.stateDirectory, instance: resourceInstance)
     }
 
+    /// The resource name the heartbeat face remembers a guest under: `hb-` and its haresources argument
+    /// (`web1`, `/srv/vm-alpha/web1/web1.xml`), each '/' made '_'.
+    public static func heartbeatInstance(_ argument: String) -> String {
+        "hb-" + String(argument.map { $0 == "/" ? "_" : $0 })
+    }
+
     /// The node's admission slots as this guest queues for them (``Admission``).
     func admission(for name: String) -> Admission.Request {
         Admission.Request(admission: Admission(lockDirectory: settings.lockDirectory, limits: settings.admissionLimits),

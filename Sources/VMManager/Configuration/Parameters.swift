@@ -207,6 +207,25 @@ public enum Parameters {
                   "Saves at once on this node",
                   "Node-wide: at most this many guests write their memory to disk at once on stop (the others "
                       + "wait within their stop timeout). 'auto': as restore_slots."),
+        Parameter("failure_response", default: "none",
+                  "What vmctl watch does when the guest fails",
+                  "When the guest crashes or its QEMU dies outside any cluster action, the node's `vmctl watch`: "
+                      + "'none' (notifies; the cluster's next monitor finds it), 'pacemaker' (tells Pacemaker at once "
+                      + "with crm_resource --fail, so recovery starts within a second instead of at the next "
+                      + "monitor), or 'restart' (heartbeat v1, which monitors nothing: starts the guest again here "
+                      + "up to local_restarts times within restart_window, then hands its group to the peer)."),
+        Parameter("local_restarts", .integer, default: "2",
+                  "Local restarts before a hand-over",
+                  "With failure_response=restart: how many times within restart_window the guest is started "
+                      + "again on this node before its group is handed to the peer. 0: hand over at once."),
+        Parameter("restart_window", .integer, default: "600",
+                  "Seconds over which restarts are counted",
+                  "With failure_response=restart: restarts older than this many seconds are forgotten."),
+        Parameter("handover_command", default: "",
+                  "How the group is handed to the peer",
+                  "With failure_response=restart: the command that gives the failed guest's resource group to "
+                      + "the peer. Empty: heartbeat's `hb_standby local` when this node is the group's preferred "
+                      + "node in haresources, else `hb_standby foreign`."),
         Parameter("priority", .integer, default: "",
                   "Who gets a slot first",
                   "Among guests waiting for a boot, restore or save slot, higher goes first (then first come). "

@@ -55,6 +55,8 @@ public struct GuestSettings: Sendable {
     public let lockDirectory: String
     /// How many boots, restores and saves may run at once on this node (`*_slots`).
     public var admissionLimits = Admission.Limits.defaults()
+    /// What `vmctl watch` does when the guest fails outside any cluster action.
+    public var failureResponse = FailureResponse.Policy.none
     /// Rank among guests waiting for a slot: `priority`, else Pacemaker's `priority` meta attribute, else 0.
     public var priority = 0
     /// With `lenient`: the wrong values that were replaced by their defaults, and the file's bad lines.
@@ -277,6 +279,20 @@ public struct GuestSettings: Sendable {
             }
             // Pacemaker passes the resource's meta attributes as OCF_RESKEY_CRM_meta_*.
             return parameters["CRM_meta_priority"].flatMap { Int($0) } ?? 0
+        }
+        settings.failureResponse = try reader.read(["failure_response", "local_restarts", "restart_window",
+                                                    "handover_command"]) { () throws(ConfigError) -> FailureResponse.Policy in
+            switch reader.string("failure_response") ?? "none" {
+            case "none": return .none
+            case "pacemaker": return .pacemaker
+            case "restart":
+                return .restart(localRestarts: try reader.nonNegativeInt("local_restarts"),
+                                window: .seconds(try reader.positiveInt("restart_window")),
+                                handoverCommand: reader.string("handover_command"))
+            case let other:
+                throw reader.invalid("failure_response", "unknown response '\(ConfigError.excerpt(other))'; use none, "
+                                     + "pacemaker or restart")
+            }
         }
         for (name, reason) in Parameters.refusedFromVirtualDomain {
             guard let value = reader.string(name), !["", "0", "false", "no", "off"].contains(value.lowercased()) else { continue }

@@ -47,6 +47,12 @@ public enum TransitionKind: RawRepresentable, Codable, Sendable, Hashable, Expre
     case fenced
     /// Pacemaker: fencing a node failed.
     case fencingFailed
+    /// `vmctl watch` saw the guest fail and told Pacemaker at once (`crm_resource --fail`).
+    case recoveryRequested
+    /// `vmctl watch` saw the guest fail and started it again on this node (heartbeat v1's local restart).
+    case restartedLocally
+    /// The guest failed more often than `local_restarts` allows: its group was handed to the peer.
+    case handedToPeer
     /// `vmctl notify test`.
     case test
     /// A kind this build has no name for (a Pacemaker operation's `<task>-failed`, a spooled event written by
@@ -57,7 +63,7 @@ public enum TransitionKind: RawRepresentable, Codable, Sendable, Hashable, Expre
     public static let named: [TransitionKind] = [
         .up, .down, .migrated, .crashed, .resumedFromSaved, .restoreFailedColdBooted, .staleImageDiscarded,
         .savedStateConflict, .stopEscalated, .startFailed, .shutDownByGuest, .paused, .pausedIOError,
-        .pausedWatchdog, .resumed, .nodeLost, .nodeJoined, .fenced, .fencingFailed, .test,
+        .pausedWatchdog, .resumed, .nodeLost, .nodeJoined, .fenced, .fencingFailed, .recoveryRequested, .restartedLocally, .handedToPeer, .test,
     ]
 
     private static let byRawValue: [String: TransitionKind] = Dictionary(
@@ -91,6 +97,9 @@ public enum TransitionKind: RawRepresentable, Codable, Sendable, Hashable, Expre
         case .nodeJoined: "node-joined"
         case .fenced: "fenced"
         case .fencingFailed: "fencing-failed"
+        case .recoveryRequested: "recovery-requested"
+        case .restartedLocally: "restarted-locally"
+        case .handedToPeer: "handed-to-peer"
         case .test: "test"
         case .other(let raw): raw
         }
