@@ -19,6 +19,12 @@ tmp=$(mktemp)
     echo "(a C program that only calls virGetVersion took 12.9 ms here), and virsh domstate is that floor plus"
     echo "one connect and one query. Where VirtualDomain's monitor takes ~115 ms, as on this machine, 8× would be"
     echo "below virsh itself; the agent stays within a few ms of virsh instead of bypassing libvirt."
+    echo
+    echo "## Failover onto one node: admission control"
+    echo
+    /usr/bin/python3 -c 'import matplotlib' 2>/dev/null ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-matplotlib >&2
+    CHART=docs/failover.png /usr/bin/python3 bench/failover_bench.py
     if [[ -x bench/notifier.sh ]]; then
         echo
         echo "## Notifier"
