@@ -54,10 +54,15 @@ def shut_off(names):
 
 
 def run_once(names, work, slots):
+    """Cold-boots `names` at once with boot_slots = `slots`; returns (all ready, each ready, each's QEMU CPU)."""
     conf = os.path.join(work, "vmmanager-%s.conf" % slots)
     with open(conf, "w") as f:
         f.write("[global]\nboot_slots = %s\nstop_methods = destroy\n" % slots)
     shut_off(names)
+    return agents_at_once("start", names, work, conf)
+
+
+def agents_at_once(action, names, work, conf):
     procs = []
     t0 = time.perf_counter()
     for n in names:
@@ -65,7 +70,7 @@ def run_once(names, work, slots):
                "OCF_RESKEY_CRM_meta_timeout": "600000", "OCF_RESKEY_config": os.path.join(work, n + ".xml"),
                "OCF_RESKEY_conf_file": conf, "OCF_RESKEY_state_dir": os.path.join(work, "state"),
                "OCF_RESKEY_lock_dir": os.path.join(work, "locks")}
-        procs.append((n, subprocess.Popen(IN_NODE + [AGENT, "start"], env=env, stdout=subprocess.DEVNULL,
+        procs.append((n, subprocess.Popen(IN_NODE + [AGENT, action], env=env, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.PIPE, text=True)))
     ready, cpu = {}, {}
     pending = dict(procs)
@@ -75,7 +80,7 @@ def run_once(names, work, slots):
                 ready[n] = time.perf_counter() - t0
                 cpu[n] = qemu_cpu_seconds(n)
                 if p.returncode != 0:
-                    raise SystemExit("start of %s failed (boot_slots = %s): %s" % (n, slots, p.stderr.read()))
+                    raise SystemExit("%s of %s failed (%s): %s" % (action, n, open(conf).read(), p.stderr.read()))
                 del pending[n]
         time.sleep(0.02)
     return max(ready.values()), ready, cpu
@@ -105,6 +110,7 @@ def main():
         r = results[size]
         rows.append("| %d | %.1f | %.1f | %.1f | %.1f | %.2f× |" % (
             size, r["serial"], r["unbounded"], r["bounded"], limit, r["bounded"] / limit))
+    saves = save_and_restore(names[:max(SIZES)], work)
     shut_off(names)
     for n in names:
         virsh("undefine", "--managed-save", n)
@@ -119,6 +125,8 @@ def main():
     print()
     print("The limit is max(one guest's boot-to-ready, N × one boot's CPU time / %d cores). The thesis's serial "
           "timer waited 60 s per guest: N × 60 s." % CORES)
+    print()
+    print_saves(saves)
     chart = os.environ.get("CHART")
     if chart:
         draw(chart, results)
@@ -126,6 +134,57 @@ def main():
         print("![failover time against N](%s)" % os.path.basename(chart))
     with open(os.path.join(work, "results.json"), "w") as f:
         json.dump(results, f)
+
+
+def disk_bandwidth(directory):
+    """MiB/s of a 256 MiB write (fsynced) and of reading it back from a dropped page cache."""
+    path = os.path.join(directory, "bandwidth.tmp")
+    t0 = time.perf_counter()
+    subprocess.run(["dd", "if=/dev/zero", "of=" + path, "bs=1M", "count=256", "conv=fdatasync"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    write = 256 / (time.perf_counter() - t0)
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("1\n")
+    t0 = time.perf_counter()
+    subprocess.run(["dd", "if=" + path, "of=/dev/null", "bs=1M"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True)
+    read = 256 / (time.perf_counter() - t0)
+    os.unlink(path)
+    return write, read
+
+
+def save_and_restore(names, work):
+    """N running guests stopped at once (saved beside their XML) and started again (restored), under
+    save_slots/restore_slots = 1, 2 and 64; with the disk's own bandwidth for the limit."""
+    write, read = disk_bandwidth(work)
+    out = {"write_MiBps": write, "read_MiBps": read, "runs": []}
+    for slots in ["1", "2", "64"]:
+        conf = os.path.join(work, "vmmanager-save-%s.conf" % slots)
+        with open(conf, "w") as f:
+            f.write("[global]\nsave_slots = %s\nrestore_slots = %s\nboot_slots = auto\n" % (slots, slots))
+        for n in names:  # all running, ready
+            if virsh("domstate", n).stdout.strip() != "running":
+                agents_at_once("start", [n], work, conf)
+        saved, each_saved, _ = agents_at_once("stop", names, work, conf)
+        size = sum(os.path.getsize(os.path.join(work, n + ".state")) for n in names) / 2**20
+        restored, each_restored, _ = agents_at_once("start", names, work, conf)
+        out["runs"].append({"slots": slots, "save_s": saved, "restore_s": restored, "image_MiB": size,
+                            "slowest_guest_save_s": max(each_saved.values())})
+    return out
+
+
+def print_saves(saves):
+    print("Graceful stop of all guests at once (each saved beside its XML, fsynced), then start of all at once "
+          "(each restored); the disk here writes %.0f MiB/s and reads %.0f MiB/s (dd, 256 MiB, fsynced / cold "
+          "cache):" % (saves["write_MiBps"], saves["read_MiBps"]))
+    print()
+    print("| save_slots = restore_slots | guests | images, MiB | all saved, s | disk limit (write), s | "
+          "all restored, s | disk limit (read), s |")
+    print("|---|---|---|---|---|---|---|")
+    for r in saves["runs"]:
+        print("| %s | %d | %.0f | %.1f | %.1f | %.1f | %.1f |" % (
+            r["slots"], max(SIZES), r["image_MiB"], r["save_s"], r["image_MiB"] / saves["write_MiBps"],
+            r["restore_s"], r["image_MiB"] / saves["read_MiBps"]))
 
 
 def draw(path, results):

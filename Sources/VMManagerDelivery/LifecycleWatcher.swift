@@ -129,7 +129,7 @@ public final class LifecycleWatcher: Service, Sendable {
     public func run() async {
         await cancelWhenGracefulShutdown {
             await self.watch()
-            self.logger.notice("stopped watching libvirt events", metadata: ["uri": "\(self.options.uri)"])
+            self.logger.notice("stopped watching libvirt events", metadata: ["libvirt.uri": "\(self.options.uri)"])
         }
     }
 
@@ -138,7 +138,7 @@ public final class LifecycleWatcher: Service, Sendable {
             do {
                 let host = try await Hypervisor.connect(options.uri, timeout: .seconds(10), logger: logger)
                 let events = try await host.connection.events()
-                logger.notice("watching libvirt events", metadata: ["uri": "\(options.uri)"])
+                logger.notice("watching libvirt events", metadata: ["libvirt.uri": "\(options.uri)"])
                 await consume(events, on: host)
                 if !Task.isCancelled { logger.warning("lost the connection to libvirt; reconnecting") }
             } catch {

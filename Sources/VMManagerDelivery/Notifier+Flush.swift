@@ -160,7 +160,7 @@ private struct FlushPass {
             return
         }
         if targets.isEmpty {
-            notifier.logger.notice("notifications are off for this guest; spooled event dropped", metadata: [
+            notifier.logger.info("notifications are off for this guest; spooled event dropped", metadata: [
                 "event.id": "\(entry.event.id.uuidString.lowercased())", "domain.name": "\(entry.event.guest ?? "-")",
             ])
             try? spool.remove(name)

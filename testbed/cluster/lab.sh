@@ -273,7 +273,8 @@ boot_node() {
     # Trust the node only when its init really is in a PID namespace of its own (the reboot hazard).
     [[ $(readlink "/proc/$pid/ns/pid") != "$(readlink /proc/self/ns/pid)" ]] ||
         { kill -KILL "$pid"; die "node $n: init is in the machine's PID namespace; refusing"; }
-    for ((i = 0; i < 200; i++)); do
+    # A first libvirtd probes QEMU's capabilities: seconds of CPU, more on a loaded machine.
+    for ((i = 0; i < 600; i++)); do
         in_node "$n" virsh -q -c qemu:///system version >/dev/null 2>&1 && break
         sleep 0.1
     done

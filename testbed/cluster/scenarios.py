@@ -614,6 +614,17 @@ def pacemaker(results):
         check(g in (running_on("alpha") or set()), "%s stays on alpha when bravo is back online (stickiness)" % g)
     log("FIGURES standby: bravo emptied in %.1f s, guests live-migrated" % (t1 - t0))
     results["pacemaker_standby"] = {"emptied_s": round(t1 - t0, 1)}
+    # The shared storage must be back on bravo before the node-loss test moves the guests there. Pacemaker
+    # 2.1 has been seen to keep the clone's stop "pending" in the CIB after it finished (the op result never
+    # replaced the pending record), and then never start it again; a refresh re-probes it.
+    def fs_on_bravo():
+        return "/srv/vm " in in_node("bravo", "bash", "-c", "mount | awk '{print $3\" \"}'", check=False).stdout
+    try:
+        wait_until("the shared storage is mounted on bravo again", fs_on_bravo, 30)
+    except Failed:
+        log("WARNING: Pacemaker did not start shared-fs on bravo again; refreshing it (crm_resource --refresh)")
+        in_node("alpha", "crm_resource", "--refresh", "-r", "shared-fs", "--node", "bravo", check=False)
+        wait_until("the shared storage is mounted on bravo again", fs_on_bravo, 60)
 
     # --- libvirtd restart on the active node (a package upgrade) -----------------------------------
     log("libvirtd restart on alpha (vm1 and vm2 run there now), down for 12 s")

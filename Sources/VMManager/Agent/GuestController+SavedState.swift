@@ -244,7 +244,7 @@ extension GuestController {
                                                       "skew": "\(EventText.formatSeconds(skew))"])
             return skew
         } catch {
-            logger.notice("could not set the guest's clock through its agent", metadata: [
+            logger.warning("could not set the guest's clock through its agent", metadata: [
                 "domain.name": "\(domain.name)", "error": "\((error as? LibvirtError)?.message ?? "\(error)")",
             ])
             return nil

@@ -74,10 +74,14 @@ extension GuestController {
             logger.warning("not saving a failed guest", metadata: ["domain.name": "\(name)", "why": "\(knownFailure)"])
         }
         let store = savedStateStore(for: name)
-        if store.kind == .directory && settings.stopMethods.contains(.save) {
+        if store.kind == .directory && settings.stopMethods.contains(.save) && previousState?.isActive != false {
             // The image is written under a temporary name and committed with its provenance once complete:
-            // a node that dies mid-save leaves the previous state intact.
-            try? DurableFile.createDirectory(store.directory)
+            // a node that dies mid-save leaves the previous state intact. A saved-state directory of its own is
+            // made on first use, but never the XML's own directory: missing, it means the storage that holds the
+            // guest is not mounted, and an image written under the bare mount point would be hidden, then lost,
+            // once the storage is mounted again (the save fails and the chain goes on).
+            let xmlDirectory = settings.configPath.map { String($0[..<($0.lastIndex(of: "/") ?? $0.endIndex)]) }
+            if store.directory != xmlDirectory { try? DurableFile.createDirectory(store.directory) }
             policy.saveFile = store.temporaryImagePath()
         }
         let definition = (try? await domain.xml(.inactive)).flatMap { try? DomainDefinition(xml: $0) }

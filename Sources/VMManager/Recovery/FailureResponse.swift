@@ -205,7 +205,7 @@ public struct FailureResponse: Sendable {
         var t = Transition(kind: kind, guest: guest, uuid: uuid, reason: reason)
         t.details = details
         reporter.report(t)
-        logger.notice("failure response", metadata: ["domain.name": "\(guest)", "transition": "\(kind)"])
+        logger.info("failure response", metadata: ["domain.name": "\(guest)", "transition": "\(kind)"])
     }
 }
 
