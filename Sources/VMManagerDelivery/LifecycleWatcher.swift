@@ -173,6 +173,7 @@ public final class LifecycleWatcher: Service, Sendable {
     private func handle(_ event: DomainEvent, on host: Hypervisor) async {
         guard case .lifecycle(let lifecycle) = event.kind else { return }
         if !options.guests.isEmpty && !options.guests.contains(event.domainName) { return }
+        if lifecycle.type == .started { await memory.started(event.domainUUID) }
         let verdict = LifecycleVerdict.classify(lifecycle)
         logger.debug("libvirt event", metadata: ["domain.name": "\(event.domainName)", "event": "\(lifecycle)",
                                                  "verdict": "\(verdict)"])
@@ -281,6 +282,9 @@ private actor WatchMemory {
         if let state { states[uuid] = state }
         return previous
     }
+
+    /// The guest started again: its next crash is a new failure, however soon it comes.
+    func started(_ uuid: UUID) { reported[uuid] = nil }
 
     func shouldReport(_ kind: TransitionKind, for uuid: UUID, at time: Date) -> Bool {
         defer { reported[uuid] = (kind, time) }

@@ -116,6 +116,15 @@ struct WatcherTests {
         #expect(crashed["previous_state"] as? String == "running (booted)")
         #expect(crashed["config_path"] as? String == "/srv/guests/\(Self.guest).xml")
 
+        // Started again and killed again within seconds: a second failure, notified as such (only the two
+        // events of one crash make one notification).
+        #expect(try Self.virshRun(["start", Self.guest]).status == 0)
+        #expect(await eventually(timeout: 20) { Self.transitions(hook).count == 7 })
+        let again = try String(contentsOfFile: "/run/libvirt/qemu/\(Self.guest).pid", encoding: .utf8)
+        #expect(kill(try #require(Int32(again.trimmingCharacters(in: .whitespacesAndNewlines))), SIGKILL) == 0)
+        #expect(await eventually(timeout: 20) { Self.transitions(hook).count == 8 })
+        #expect(Self.transitions(hook).suffix(2) == ["up", "crashed"], "\(Self.transitions(hook))")
+
         // SIGTERM stops it gracefully.
         watcher.terminate()
         let stopped = await eventually(timeout: 15) { !watcher.isRunning }
