@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Logging
-import VMManager
 
 /// The agent as Pacemaker's executor runs it: the action is the only argument, parameters arrive as
 /// `OCF_RESKEY_*`, the operation's timeout as `OCF_RESKEY_CRM_meta_timeout` (ms).
@@ -8,6 +7,7 @@ struct OCFMode {
     /// The action argument; an action only when ``AgentAction`` has it.
     let action: String
     let environment: [String: String]
+    let output: AgentOutput
 
     var parameters: [String: String] {
         var p: [String: String] = [:]
@@ -32,10 +32,10 @@ struct OCFMode {
         }
         switch action {
         case .metaData:
-            writeStandardOutput(MetaData.xml())
+            output.standardOutput(MetaData.xml())
             return OCF.success.rawValue
         case .usage, .help:
-            writeStandardOutput(Agent.ocfUsage)
+            output.standardOutput(AgentInvocation.ocfUsage)
             return OCF.success.rawValue
         case .start, .stop, .monitor, .status, .migrateTo, .migrateFrom, .validateAll, .reload, .reloadAgent:
             return await perform(action)
@@ -44,7 +44,7 @@ struct OCFMode {
 
     /// An action on the guest: the settings resolved, then the guest's controller.
     private func perform(_ action: AgentAction) async -> Int32 {
-        let logger = Agent.logger(environment)
+        let logger = AgentInvocation.logger(environment, output: output)
         var settings: GuestSettings
         do {
             settings = try GuestSettings.resolve(parameters: parameters, parameterPrefix: "OCF_RESKEY_")
@@ -57,7 +57,7 @@ struct OCFMode {
             guard action.toleratesBrokenConfiguration,
                   let fallback = try? GuestSettings.resolve(parameters: parameters, parameterPrefix: "OCF_RESKEY_",
                                                             lenient: true)
-            else { return fail(Agent.code(for: error), "\(error)") }
+            else { return fail(AgentInvocation.code(for: error), "\(error)") }
             for problem in fallback.problems {
                 logger.error("configuration error; \(action) goes on with the default: \(problem)")
             }
@@ -108,7 +108,7 @@ struct OCFMode {
                 return OCF.success.rawValue  // answered by run() without settings
             }
         } catch {
-            return fail(Agent.code(for: error), "\(error)")
+            return fail(AgentInvocation.code(for: error), "\(error)")
         }
     }
 
@@ -123,14 +123,14 @@ struct OCFMode {
             if let problem = controller.validationProblems().first { throw problem }
             return OCF.success.rawValue
         } catch {
-            return fail(Agent.code(for: error), "\(error)")
+            return fail(AgentInvocation.code(for: error), "\(error)")
         }
     }
 
     /// Prints the reason the way Pacemaker shows it (`ocf-exit-reason:`) and returns the code.
     func fail(_ code: OCF, _ reason: String) -> Int32 {
         let prefix = environment["OCF_EXIT_REASON_PREFIX"] ?? "ocf-exit-reason:"
-        writeStandardError(prefix + reason.replacing("\n", with: " ") + "\n")
+        output.standardError(prefix + reason.replacing("\n", with: " ") + "\n")
         return code.rawValue
     }
 }

@@ -1,5 +1,3 @@
-import VMManager
-
 /// OCF meta-data, generated from ``Parameters`` and ``AgentAction`` (one table each; never kept by hand).
 ///
 /// It validates against resource-agents' `ra-api-1.dtd` (ocf-tester checks that), which predates OCF 1.1:

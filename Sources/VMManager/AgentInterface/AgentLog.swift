@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Logging
-import VMManager
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,6 +22,8 @@ struct AgentLogHandler: LogHandler {
 
     let label: String
     let progress: Sink
+    /// Where errors (and, run by hand, progress) are written.
+    let output: AgentOutput
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
 
@@ -68,15 +69,15 @@ struct AgentLogHandler: LogHandler {
             .map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 }
         let body = String(text)
         if level >= .error {
-            writeStandardError("\(label): \(body)\n")
+            output.standardError("\(label): \(body)\n")
             if case .standardError = progress { return }
         }
         switch progress {
         case .standardError:
-            writeStandardError("\(label): \(body)\n")
+            output.standardError("\(label): \(body)\n")
         case .file(let path):
             let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-            guard fd >= 0 else { return writeStandardError("\(label): \(body)\n") }
+            guard fd >= 0 else { return output.standardError("\(label): \(body)\n") }
             let stamp = EventText.iso8601(Date())
             let lineText = "\(stamp) \(label)[\(getpid())]: \(body)\n"
             _ = lineText.withCString { Glibc.write(fd, $0, strlen($0)) }

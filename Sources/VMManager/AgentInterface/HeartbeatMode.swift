@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Logging
-import VMManager
 
 /// The agent as heartbeat v1's ResourceManager runs it: `vmmanager <guest> [key=value ...] start|stop|status`,
 /// from a haresources entry `vmmanager::<guest>[::key=value...]`.
@@ -14,14 +13,15 @@ struct HeartbeatMode {
     let assignments: [String]
     let action: AgentAction
     let environment: [String: String]
+    let output: AgentOutput
 
     func run() async -> Int32 {
-        var logger = Agent.logger(environment)
+        var logger = AgentInvocation.logger(environment, output: output)
         logger[metadataKey: "guest"] = "\(ConfigError.excerpt(guest))"
         var parameters: [String: String] = [:]
         for a in assignments {
             guard let eq = a.firstIndex(of: "="), eq != a.startIndex else {
-                writeStandardError("vmmanager: argument '\(ConfigError.excerpt(a))' is not key=value (haresources: "
+                output.standardError("vmmanager: argument '\(ConfigError.excerpt(a))' is not key=value (haresources: "
                                    + "vmmanager::\(ConfigError.excerpt(guest))::key=value)\n")
                 return action == .status ? printStatus(false) : 2
             }
@@ -36,11 +36,11 @@ struct HeartbeatMode {
             guard action.toleratesBrokenConfiguration, let lenient = try? GuestSettings.resolve(parameters: parameters, guest: guest,
                                                                                  lenient: true)
             else {
-                writeStandardError("vmmanager: \(error)\n")
+                output.standardError("vmmanager: \(error)\n")
                 return action == .status ? printStatus(false) : 1
             }
             for problem in lenient.problems {
-                writeStandardError("vmmanager: configuration error, \(action) goes on with the default: \(problem)\n")
+                output.standardError("vmmanager: configuration error, \(action) goes on with the default: \(problem)\n")
             }
             settings = lenient
         }
@@ -61,25 +61,25 @@ struct HeartbeatMode {
                 case .running: return printStatus(true)
                 case .notRunning: return printStatus(false)
                 case .failed(let why):
-                    writeStandardError("vmmanager: \(why)\n")
+                    output.standardError("vmmanager: \(why)\n")
                     return printStatus(false)
                 case .misconfigured(let why):
                     // The resource's guest still runs: heartbeat must see it held, or it starts it elsewhere.
-                    writeStandardError("vmmanager: \(why)\n")
+                    output.standardError("vmmanager: \(why)\n")
                     return printStatus(true)
                 }
             case .migrateTo, .migrateFrom, .reload, .validateAll, .metaData, .reloadAgent, .usage, .help:
                 return 2  // not heartbeat actions (``AgentAction/heartbeat``): never routed here
             }
         } catch {
-            writeStandardError("vmmanager: \(action) \(ConfigError.excerpt(guest)) failed: \(error)\n")
+            output.standardError("vmmanager: \(action) \(ConfigError.excerpt(guest)) failed: \(error)\n")
             return 1
         }
     }
 
     /// The one word heartbeat reads. Exit code as LSB status (0 running, 3 stopped), which heartbeat ignores.
     func printStatus(_ running: Bool) -> Int32 {
-        writeStandardOutput(running ? "running\n" : "stopped\n")
+        output.standardOutput(running ? "running\n" : "stopped\n")
         return running ? 0 : 3
     }
 }
