@@ -26,7 +26,10 @@ let package = Package(
         .library(name: "VMManager", targets: ["VMManager"]),
         .library(name: "VMManagerDelivery", targets: ["VMManagerDelivery"]),
         .executable(name: "vmctl", targets: ["vmctl"]),
-        .executable(name: "vmmanager", targets: ["vmmanager-agent"]),
+        // The agent as installed: a front without libvirt that asks `vmctl watch` for monitors and runs the
+        // full agent for everything else. The full agent goes to <prefix>/lib/vmmanager/vmmanager-agent.
+        .executable(name: "vmmanager", targets: ["vmmanager-front"]),
+        .executable(name: "vmmanager-agent", targets: ["vmmanager-agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -54,6 +57,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // The agent front's protocol with `vmctl watch`'s monitor server: plain Swift and Glibc, no dependencies.
+        .target(name: "AgentWire"),
         .target(
             name: "Libvirt",
             dependencies: [
@@ -76,6 +81,7 @@ let package = Package(
             dependencies: [
                 "VMManager",
                 "Libvirt",
+                "AgentWire",
                 "CCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,8 +98,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The resource agent: heartbeat v1 (`vmmanager::guest`) and OCF 1.1 (`ocf:vmmanager:guest`).
-        // No ArgumentParser and no Foundation: Pacemaker runs it afresh at every monitor interval.
+        // The resource agent's front (the `vmmanager` product): AgentWire and Glibc only, no libvirt, libxml2,
+        // curl or Foundation. Monitors go to `vmctl watch`'s monitor server; the rest execs the full agent.
+        .executableTarget(name: "vmmanager-front", dependencies: ["AgentWire"]),
+        // The full resource agent: heartbeat v1 (`vmmanager::guest`) and OCF 1.1 (`ocf:vmmanager:guest`).
+        // No ArgumentParser and no Foundation: it runs whenever `vmctl watch` does not answer a monitor.
         .executableTarget(
             name: "vmmanager-agent",
             dependencies: [
@@ -108,7 +117,7 @@ let package = Package(
         .testTarget(name: "NotifierTests", dependencies: ["VMManager", "VMManagerDelivery", "Libvirt", "IntegrationSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         // vmctl's commands, run as a user runs them: the built binary, against test:/// and the testbed.
-        .testTarget(name: "VMCtlTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
+        .testTarget(name: "VMCtlTests", dependencies: ["VMManager", "Libvirt", "AgentWire", "IntegrationSupport"]),
         // Helpers shared by the test targets: running programs and the package's built products, the real testbed.
         .target(name: "IntegrationSupport", dependencies: ["VMManager", "Libvirt"], path: "Tests/IntegrationSupport"),
         // Fuzz targets, built as libFuzzer fuzzers only by `make fuzz` (scripts/fuzz.sh passes -D FUZZING and

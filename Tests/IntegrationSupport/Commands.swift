@@ -89,8 +89,12 @@ public func builtProduct(_ name: String) throws -> String {
 /// The built `vmctl`.
 public var vmctlPath: String { get throws { try builtProduct("vmctl") } }
 
-/// The built resource agent.
+/// The built resource agent as installed: the front, which asks `vmctl watch` for monitors and runs the full
+/// agent for the rest.
 public var agentPath: String { get throws { try builtProduct("vmmanager") } }
+
+/// The built full agent (`<prefix>/lib/vmmanager/vmmanager-agent` once installed), which the front runs.
+public var fullAgentPath: String { get throws { try builtProduct("vmmanager-agent") } }
 
 /// The sanitizers' options of this process (`ASAN_OPTIONS`, `TSAN_OPTIONS`, ...), for the executables a test
 /// runs with an environment of its own: a suite run under a sanitizer runs its children under the same options.

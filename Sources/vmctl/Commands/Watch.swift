@@ -9,7 +9,7 @@ struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Notify what happens to guests outside the cluster's actions (crash, shutdown inside, I/O error).",
         discussion: """
-            Subscribes to libvirt's life-cycle events and records a transition when a guest crashed, shut itself down, was paused by an I/O error or its watchdog, or was started, stopped, paused or resumed by hand. Events the resource agent causes are left to the agent, which reports them itself. The spool is retried every --flush-interval seconds. Runs until SIGTERM or SIGINT (Resources/systemd/vmmanager-watch.service runs it).
+            Subscribes to libvirt's life-cycle events and records a transition when a guest crashed, shut itself down, was paused by an I/O error or its watchdog, or was started, stopped, paused or resumed by hand. Events the resource agent causes are left to the agent, which reports them itself. The spool is retried every --flush-interval seconds. It also answers the resource agent's monitors on <lock_dir>/monitor.sock (lock_dir of the configuration's [global]), so that a monitor does not load libvirt into a new process; without it the agent runs them itself. Runs until SIGTERM or SIGINT (Resources/systemd/vmmanager-watch.service runs it).
 
             Examples:
               vmctl watch
@@ -41,8 +41,10 @@ struct Watch: AsyncParsableCommand {
         sigaddset(&stopSignals, SIGTERM)
         sigaddset(&stopSignals, SIGINT)
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
-        // The flusher and the watcher; SIGTERM or SIGINT shuts them down gracefully, the watcher first.
-        let group = ServiceGroup(services: watcher.services, gracefulShutdownSignals: [.sigterm, .sigint],
+        // The monitor server, the flusher and the watcher; SIGTERM or SIGINT shuts them down gracefully, in the
+        // reverse order: the monitor server answers until the end.
+        let monitors = MonitorServer(configPath: config, logger: logger)
+        let group = ServiceGroup(services: [monitors] + watcher.services, gracefulShutdownSignals: [.sigterm, .sigint],
                                  logger: logger)
         try await group.run()
     }
