@@ -107,12 +107,15 @@ soak: testbed
 bench: testbed release
 	@bash bench/run.sh
 
-# Installs both executables, the agent's heartbeat and OCF entry points (links), the man pages, the
+# Installs both executables (the agent's front as $(PREFIX)/sbin/vmmanager, the full agent it runs as
+# $(PREFIX)/lib/vmmanager/vmmanager-agent), the agent's heartbeat and OCF entry points (links), the man pages, the
 # completions, the watcher's systemd unit and the Pacemaker alert agent (both pointing at $(PREFIX)/sbin/vmctl),
 # the spool directory, and a commented configuration file (only if none exists).
 install: release
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 .build/release/vmmanager $(DESTDIR)$(PREFIX)/sbin/vmmanager
+	install -d $(DESTDIR)$(PREFIX)/lib/vmmanager
+	install -m 0755 .build/release/vmmanager-agent $(DESTDIR)$(PREFIX)/lib/vmmanager/vmmanager-agent
 	install -m 0755 .build/release/vmctl $(DESTDIR)$(PREFIX)/sbin/vmctl
 	install -m 0644 Resources/man/vmmanager.8 $(DESTDIR)$(PREFIX)/share/man/man8/vmmanager.8
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
@@ -142,6 +145,7 @@ install: release
 # vmmanager's own directories go only when they are empty.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/vmmanager $(DESTDIR)$(PREFIX)/sbin/vmctl \
+		$(DESTDIR)$(PREFIX)/lib/vmmanager/vmmanager-agent \
 		$(DESTDIR)$(PREFIX)/share/man/man8/vmmanager.8 $(DESTDIR)$(HA_RESOURCE_DIR)/vmmanager \
 		$(DESTDIR)$(OCF_ROOT_DIR)/resource.d/vmmanager/guest $(DESTDIR)$(PREFIX)/share/man/man8/vmctl.8 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vmctl \
@@ -151,6 +155,7 @@ uninstall:
 	! cmp -s Resources/config/vmmanager.conf $(DESTDIR)$(SYSCONFDIR)/vmmanager/vmmanager.conf || \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/vmmanager/vmmanager.conf
 	for dir in $(DESTDIR)$(OCF_ROOT_DIR)/resource.d/vmmanager $(DESTDIR)$(PREFIX)/share/vmmanager \
+		$(DESTDIR)$(PREFIX)/lib/vmmanager \
 		$(DESTDIR)$(SYSCONFDIR)/vmmanager/guests $(DESTDIR)$(SYSCONFDIR)/vmmanager $(DESTDIR)/var/spool/vmmanager; do \
 		if [ -d "$$dir" ]; then rmdir --ignore-fail-on-non-empty "$$dir"; fi; \
 	done

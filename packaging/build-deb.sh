@@ -20,11 +20,13 @@ repo=$(dirname "$here")
 src=$here/debian
 arch=amd64
 [[ $version =~ ^[0-9][0-9A-Za-z.+~-]*$ ]] || { echo "build-deb.sh: bad version '$version'" >&2; exit 2; }
-[[ -x $root/usr/sbin/vmmanager && -x $root/usr/sbin/vmctl ]] ||
-    { echo "build-deb.sh: $root has no usr/sbin/vmmanager and vmctl (make install DESTDIR=$root PREFIX=/usr)" >&2; exit 2; }
+[[ -x $root/usr/sbin/vmmanager && -x $root/usr/lib/vmmanager/vmmanager-agent && -x $root/usr/sbin/vmctl ]] ||
+    { echo "build-deb.sh: $root has no usr/sbin/vmmanager, usr/lib/vmmanager/vmmanager-agent and usr/sbin/vmctl" \
+        "(make install DESTDIR=$root PREFIX=/usr)" >&2; exit 2; }
 
 rm -rf "$root/var" "$root/DEBIAN"
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/sbin/vmmanager" "$root/usr/sbin/vmctl"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/sbin/vmmanager" \
+    "$root/usr/lib/vmmanager/vmmanager-agent" "$root/usr/sbin/vmctl"
 gzip -9nf "$root"/usr/share/man/man8/*.8
 ln -sfn ../../../../sbin/vmmanager "$root/usr/lib/ocf/resource.d/vmmanager/guest"
 # bash-completion sources its scripts: no #! line.
@@ -57,7 +59,7 @@ package_of() {  # dpkg knows a library by the path it installed it as: /lib or /
 }
 # The libraries the executables name (NEEDED), not what those load in turn: their packages depend on that.
 libraries=$(
-    for exe in "$root/usr/sbin/vmmanager" "$root/usr/sbin/vmctl"; do
+    for exe in "$root/usr/sbin/vmmanager" "$root/usr/lib/vmmanager/vmmanager-agent" "$root/usr/sbin/vmctl"; do
         needed=$(readelf -d "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | paste -sd' ')
         ldd "$exe" | awk -v needed=" $needed " '
             $2 == "=>" && $3 ~ /^\// && index(needed, " " $1 " ") { print $3 }

@@ -61,8 +61,8 @@ if [[ -n $deb && -f $deb ]]; then
     fi
 fi
 if ((installed)); then
-    for path in /usr/sbin/vmmanager /usr/sbin/vmctl "$agent" /etc/ha.d/resource.d/vmmanager \
-        /usr/share/vmmanager/alert_vmmanager.sh; do
+    for path in /usr/sbin/vmmanager /usr/lib/vmmanager/vmmanager-agent /usr/sbin/vmctl "$agent" \
+        /etc/ha.d/resource.d/vmmanager /usr/share/vmmanager/alert_vmmanager.sh; do
         [[ -x $path ]] || fail "installed: $path is not an executable"
     done
     for path in /etc/vmmanager/vmmanager.conf /usr/lib/tmpfiles.d/vmmanager.conf \
@@ -112,7 +112,7 @@ if dpkg-query -W -f='${db:Status-Abbrev}' vmmanager 2>/dev/null | grep -q '^[ih]
         if [[ -d $dir ]] && touch "$dir/.ci-check-keep"; then markers+=("$dir/.ci-check-keep"); fi
     done
     if dpkg --purge vmmanager >"$scratch/purge.log" 2>&1; then
-        for path in /usr/sbin/vmmanager /usr/sbin/vmctl "$agent" /etc/ha.d/resource.d/vmmanager \
+        for path in /usr/sbin/vmmanager /usr/lib/vmmanager/vmmanager-agent /usr/sbin/vmctl "$agent" /etc/ha.d/resource.d/vmmanager \
             /etc/vmmanager/vmmanager.conf /usr/share/vmmanager; do
             [[ -e $path || -L $path ]] && fail "purged: $path is still there"
         done

@@ -185,7 +185,8 @@ setup_shared_storage() {
 
 # ------------------------------------------------------------------------------------------- nodes
 ensure_release_build() {
-    if [[ ! -x $REPO/.build/release/vmmanager || ! -x $REPO/.build/release/vmctl ]] ||
+    if [[ ! -x $REPO/.build/release/vmmanager || ! -x $REPO/.build/release/vmmanager-agent ||
+        ! -x $REPO/.build/release/vmctl ]] ||
         [[ -n $(find "$REPO/Sources" "$REPO/Package.swift" -newer "$REPO/.build/release/vmmanager" -print -quit) ]]; then
         step "build: make release"
         make -C "$REPO" -s release >/dev/null
