@@ -25,6 +25,12 @@ tmp=$(mktemp)
     /usr/bin/python3 -c 'import matplotlib' 2>/dev/null ||
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-matplotlib >&2
     CHART=docs/failover.png /usr/bin/python3 bench/failover_bench.py
+    echo
+    echo "## Monitor through vmctl watch"
+    echo
+    command -v hyperfine >/dev/null ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends hyperfine >&2
+    bash bench/monitor_watch.sh
     if [[ -x bench/notifier.sh ]]; then
         echo
         echo "## Notifier"
