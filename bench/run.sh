@@ -30,7 +30,16 @@ tmp=$(mktemp)
     echo
     command -v hyperfine >/dev/null ||
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends hyperfine >&2
-    bash bench/monitor_watch.sh
+    # A real guest on the testbed's libvirtd: the monitor as Pacemaker runs it on a node.
+    xml=$(mktemp --suffix=.xml)
+    bash testbed/guest/domain-xml.sh bench-mon >"$xml"
+    virsh -q destroy bench-mon >/dev/null 2>&1 || true
+    virsh -q undefine bench-mon --managed-save >/dev/null 2>&1 || true
+    virsh -q define "$xml" >/dev/null && virsh -q start bench-mon >/dev/null
+    URI=qemu:///system GUEST=bench-mon bash bench/monitor_watch.sh
+    virsh -q destroy bench-mon >/dev/null 2>&1 || true
+    virsh -q undefine bench-mon --managed-save >/dev/null 2>&1 || true
+    rm -f "$xml"
     if [[ -x bench/notifier.sh ]]; then
         echo
         echo "## Notifier"
