@@ -17,7 +17,7 @@ BIN          := .build/$(CONFIG)
 export TESTBED_DIR
 
 .PHONY: all build release deps testbed testbed-down test unit-test integration-test demo bench install uninstall clean fuzz soak \
-	cluster-lab cluster-lab-down test-cluster bench-cluster deb
+	cluster-lab cluster-lab-down test-cluster bench-cluster deb format format-check
 
 PREFIX       ?= /usr/local
 DESTDIR      ?=
@@ -39,6 +39,13 @@ deps:
 
 build: deps
 	$(SWIFT) build -c $(CONFIG)
+
+# The tree is kept formatted by swift-format (the toolchain's), configured in .swift-format (120 columns).
+format:
+	swift-format format --configuration .swift-format --in-place --parallel --recursive Sources Tests Package.swift
+
+format-check:
+	swift-format lint --configuration .swift-format --strict --parallel --recursive Sources Tests Package.swift
 
 testbed:
 	@NODES=$(NODES) bash testbed/up.sh

@@ -114,7 +114,8 @@ let package = Package(
         .testTarget(name: "VMManagerTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         // The notifier against a real SMTP server (python3-aiosmtpd) and a real HTTP receiver on loopback.
-        .testTarget(name: "NotifierTests", dependencies: ["VMManager", "VMManagerDelivery", "Libvirt", "IntegrationSupport"]),
+        .testTarget(
+            name: "NotifierTests", dependencies: ["VMManager", "VMManagerDelivery", "Libvirt", "IntegrationSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         // vmctl's commands, run as a user runs them: the built binary, against test:/// and the testbed.
         .testTarget(name: "VMCtlTests", dependencies: ["VMManager", "Libvirt", "AgentWire", "IntegrationSupport"]),
@@ -123,10 +124,14 @@ let package = Package(
         // Fuzz targets, built as libFuzzer fuzzers only by `make fuzz` (scripts/fuzz.sh passes -D FUZZING and
         // -sanitize=fuzzer,address); a plain build makes them replayers of the input files given as arguments.
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
-        .executableTarget(name: "FuzzConfigFile", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzConfigFile"),
+        .executableTarget(
+            name: "FuzzConfigFile", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzConfigFile"),
         .executableTarget(name: "FuzzSettings", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzSettings"),
-        .executableTarget(name: "FuzzHeartbeat", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzHeartbeat"),
-        .executableTarget(name: "FuzzDomainXML", dependencies: ["Libvirt", "VMManager", "FuzzSupport"], path: "Fuzz/FuzzDomainXML"),
-        .executableTarget(name: "FuzzSpool", dependencies: ["VMManager", "VMManagerDelivery", "FuzzSupport"], path: "Fuzz/FuzzSpool"),
+        .executableTarget(
+            name: "FuzzHeartbeat", dependencies: ["VMManager", "FuzzSupport"], path: "Fuzz/FuzzHeartbeat"),
+        .executableTarget(
+            name: "FuzzDomainXML", dependencies: ["Libvirt", "VMManager", "FuzzSupport"], path: "Fuzz/FuzzDomainXML"),
+        .executableTarget(
+            name: "FuzzSpool", dependencies: ["VMManager", "VMManagerDelivery", "FuzzSupport"], path: "Fuzz/FuzzSpool"),
     ]
 )

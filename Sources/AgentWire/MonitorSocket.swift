@@ -49,7 +49,7 @@ public enum MonitorSocket {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         guard let start = s.firstIndex(where: { !isSpace($0) }) else { return "" }
         let end = s.lastIndex(where: { !isSpace($0) })!
-        return s[start ... end]
+        return s[start...end]
     }
 
     private static func read(_ path: String) -> String? {
@@ -73,7 +73,8 @@ public enum MonitorSocket {
     public static func connect(_ path: String) -> Int32? {
         var address = sockaddr_un()
         guard let length = fill(&address, path) else { return nil }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(
+            AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return nil }
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
@@ -125,8 +126,10 @@ public enum MonitorSocket {
 
     /// Moves `count` bytes with `step` (a `send` or `recv` from the offset reached, returning its result),
     /// waiting for `event` when the socket is not ready; false on an error, a closed connection or the deadline.
-    private static func transfer(_ count: Int, _ fd: Int32, _ event: Int32, _ deadline: ContinuousClock.Instant,
-                                 _ step: (Int) -> Int) -> Bool {
+    private static func transfer(
+        _ count: Int, _ fd: Int32, _ event: Int32, _ deadline: ContinuousClock.Instant,
+        _ step: (Int) -> Int
+    ) -> Bool {
         var offset = 0
         while offset < count {
             let n = step(offset)

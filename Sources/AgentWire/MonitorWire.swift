@@ -34,10 +34,10 @@ public enum MonitorWire {
         /// The request in a frame's payload, or nil when it is not one.
         public init?(payload: [UInt8]) {
             guard let fields = MonitorWire.fields(payload), fields.count >= 3, fields[0] == MonitorWire.magic,
-                  fields[1] == "request", let count = Int(fields[2]), count >= 0, fields.count >= 3 + count,
-                  (fields.count - 3 - count) % 2 == 0
+                fields[1] == "request", let count = Int(fields[2]), count >= 0, fields.count >= 3 + count,
+                (fields.count - 3 - count) % 2 == 0
             else { return nil }
-            arguments = Array(fields[3 ..< 3 + count])
+            arguments = Array(fields[3..<3 + count])
             var environment: [String: String] = [:]
             var i = 3 + count
             while i < fields.count {
@@ -56,7 +56,8 @@ public enum MonitorWire {
 
         public func encoded() -> [UInt8] {
             switch self {
-            case .answer(let code, let out, let err): MonitorWire.frame([MonitorWire.magic, "answer", String(code), out, err])
+            case .answer(let code, let out, let err):
+                MonitorWire.frame([MonitorWire.magic, "answer", String(code), out, err])
             case .fallBack(let reason): MonitorWire.frame([MonitorWire.magic, "fall-back", reason])
             }
         }
@@ -67,7 +68,7 @@ public enum MonitorWire {
             }
             switch fields[1] {
             case "answer" where fields.count == 5:
-                guard let code = Int32(fields[2]), (0 ... 255).contains(code) else { return nil }
+                guard let code = Int32(fields[2]), (0...255).contains(code) else { return nil }
                 self = .answer(code: code, standardOutput: fields[3], standardError: fields[4])
             case "fall-back" where fields.count == 3:
                 self = .fallBack(reason: fields[2])
@@ -80,8 +81,9 @@ public enum MonitorWire {
     /// The environment entries the agent's code reads: `OCF_*` (parameters, meta attributes, the resource
     /// instance, the check level, the exit reason prefix, tracing) and the cluster's log settings (`HA_*`).
     public static func isRelevant(_ key: String) -> Bool {
-        key.hasPrefix("OCF_") || ["HA_LOGFILE", "HA_logfile", "HA_DEBUGLOG", "HA_LOGFACILITY", "HA_logfacility"]
-            .contains(key)
+        key.hasPrefix("OCF_")
+            || ["HA_LOGFILE", "HA_logfile", "HA_DEBUGLOG", "HA_LOGFACILITY", "HA_logfacility"]
+                .contains(key)
     }
 
     static func frame(_ fields: [String]) -> [UInt8] {
@@ -102,14 +104,14 @@ public enum MonitorWire {
         func number() -> Int? {
             guard offset + 4 <= payload.count else { return nil }
             defer { offset += 4 }
-            return payload[offset ..< offset + 4].reduce(0) { $0 << 8 | Int($1) }
+            return payload[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
         }
         guard let count = number(), count <= payload.count / 4 else { return nil }
         var fields: [String] = []
         fields.reserveCapacity(count)
-        for _ in 0 ..< count {
+        for _ in 0..<count {
             guard let length = number(), offset + length <= payload.count else { return nil }
-            fields.append(String(decoding: payload[offset ..< offset + length], as: UTF8.self))
+            fields.append(String(decoding: payload[offset..<offset + length], as: UTF8.self))
             offset += length
         }
         return offset == payload.count ? fields : nil

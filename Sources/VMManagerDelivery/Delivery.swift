@@ -23,12 +23,14 @@ final class DeliverySession {
     /// Whether to sleep between webhook retries (tests of the logic may turn it off).
     let sleep: @Sendable (Duration) -> Void
 
-    init(sleep: @escaping @Sendable (Duration) -> Void = { d in
-        let ns = d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
-        var ts = timespec(tv_sec: Int(ns / 1_000_000_000), tv_nsec: Int(ns % 1_000_000_000))
-        var rest = timespec()
-        while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
-    }) {
+    init(
+        sleep: @escaping @Sendable (Duration) -> Void = { d in
+            let ns = d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+            var ts = timespec(tv_sec: Int(ns / 1_000_000_000), tv_nsec: Int(ns % 1_000_000_000))
+            var rest = timespec()
+            while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
+        }
+    ) {
         self.sleep = sleep
     }
 
@@ -75,7 +77,8 @@ final class DeliverySession {
         case .failure(let f):
             var hint = ""
             if f.isTLSVerification {
-                hint = "; the server's certificate is not trusted: set tls_ca_file to its CA (or smtp_starttls = no "
+                hint =
+                    "; the server's certificate is not trusted: set tls_ca_file to its CA (or smtp_starttls = no "
                     + "for a local MTA on loopback)"
             }
             return DeliveryResult(target: target, accepted: false, detail: "\(f)\(hint)")
@@ -126,7 +129,8 @@ final class DeliverySession {
                 lastFailure = f.description
             }
         }
-        return DeliveryResult(target: target, accepted: false,
-                              detail: "\(lastFailure) after \(attempts) attempt\(attempts == 1 ? "" : "s")")
+        return DeliveryResult(
+            target: target, accepted: false,
+            detail: "\(lastFailure) after \(attempts) attempt\(attempts == 1 ? "" : "s")")
     }
 }

@@ -94,9 +94,11 @@ public final class LifecycleWatcher: Service, Sendable {
         /// Overrides `spool_dir` (tests).
         public var spoolDirectory: String?
 
-        public init(uri: String = "qemu:///system", configPath: String = NotifySettings.defaultConfigPath,
-                    guests: Set<String> = [], settle: Duration = .seconds(3), flushInterval: Duration = .seconds(60),
-                    reconnectDelay: Duration = .seconds(5), spoolDirectory: String? = nil) {
+        public init(
+            uri: String = "qemu:///system", configPath: String = NotifySettings.defaultConfigPath,
+            guests: Set<String> = [], settle: Duration = .seconds(3), flushInterval: Duration = .seconds(60),
+            reconnectDelay: Duration = .seconds(5), spoolDirectory: String? = nil
+        ) {
             self.uri = uri
             self.configPath = configPath
             self.guests = guests
@@ -175,8 +177,12 @@ public final class LifecycleWatcher: Service, Sendable {
         if !options.guests.isEmpty && !options.guests.contains(event.domainName) { return }
         if lifecycle.type == .started { await memory.started(event.domainUUID) }
         let verdict = LifecycleVerdict.classify(lifecycle)
-        logger.debug("libvirt event", metadata: ["domain.name": "\(event.domainName)", "event": "\(lifecycle)",
-                                                 "verdict": "\(verdict)"])
+        logger.debug(
+            "libvirt event",
+            metadata: [
+                "domain.name": "\(event.domainName)", "event": "\(lifecycle)",
+                "verdict": "\(verdict)",
+            ])
         let kind: TransitionKind
         let reason: String
         var ambiguous = false
@@ -189,7 +195,7 @@ public final class LifecycleWatcher: Service, Sendable {
         // QEMU starts every guest paused and resumes it: the "resumed" of a boot or a restore is not news. A
         // guest really resumed from a pause runs for the reason "unpaused".
         if kind == .resumed, let state, state.kind == .running,
-           !["unpaused", "event wakeup"].contains(state.reasonName)
+            !["unpaused", "event wakeup"].contains(state.reasonName)
         {
             return
         }
@@ -197,19 +203,24 @@ public final class LifecycleWatcher: Service, Sendable {
         if ambiguous {
             // A cancelled sleep (SIGTERM) still judges and spools the event.
             try? await Task.sleep(for: options.settle)
-            let notifier = Notifier.load(configPath: options.configPath, spoolDirectory: options.spoolDirectory,
-                                         logger: logger)
+            let notifier = Notifier.load(
+                configPath: options.configPath, spoolDirectory: options.spoolDirectory,
+                logger: logger)
             let locks = lockDirectory(notifier.configuration, event.domainName)
-            if ClusterActionCheck.isClusterAction(guest: event.domainName, at: event.received, lockDirectory: locks,
-                                                  notifier: notifier) {
-                logger.debug("event caused by a cluster action; the agent reports it",
-                             metadata: ["domain.name": "\(event.domainName)"])
+            if ClusterActionCheck.isClusterAction(
+                guest: event.domainName, at: event.received, lockDirectory: locks,
+                notifier: notifier)
+            {
+                logger.debug(
+                    "event caused by a cluster action; the agent reports it",
+                    metadata: ["domain.name": "\(event.domainName)"])
                 return
             }
         }
         guard await memory.shouldReport(kind, for: event.domainUUID, at: event.received) else { return }
-        let notifier = Notifier.load(configPath: options.configPath, spoolDirectory: options.spoolDirectory,
-                                     logger: logger)
+        let notifier = Notifier.load(
+            configPath: options.configPath, spoolDirectory: options.spoolDirectory,
+            logger: logger)
         let transition = TransitionEvent(
             transition: kind, guest: event.domainName, guestUUID: event.domainUUID,
             reason: reason + (ambiguous ? ", outside any cluster action" : ""),
@@ -222,9 +233,10 @@ public final class LifecycleWatcher: Service, Sendable {
         }
         if kind == .crashed {
             // The guest's failure_response: tell Pacemaker at once, or restart it here (heartbeat v1).
-            let response = FailureResponse(configPath: options.configPath, hypervisor: options.uri,
-                                           reporter: NotifyingReporter(notifier: notifier, source: .watcher, logger: logger),
-                                           logger: logger)
+            let response = FailureResponse(
+                configPath: options.configPath, hypervisor: options.uri,
+                reporter: NotifyingReporter(notifier: notifier, source: .watcher, logger: logger),
+                logger: logger)
             let outcome = await response.respond(to: event.domainName, uuid: event.domainUUID, reason: reason)
             logger.info("failure response", metadata: ["domain.name": "\(event.domainName)", "outcome": "\(outcome)"])
             flusher.request()
@@ -257,8 +269,10 @@ public enum ClusterActionCheck {
 
     /// True when an action holds the guest's lock now, or the agent recorded a transition for the guest at
     /// `eventTime - slack` or later.
-    public static func isClusterAction(guest: String, at eventTime: Date, lockDirectory: String,
-                                       notifier: Notifier) -> Bool {
+    public static func isClusterAction(
+        guest: String, at eventTime: Date, lockDirectory: String,
+        notifier: Notifier
+    ) -> Bool {
         if isLocked(guest: guest, lockDirectory: lockDirectory) { return true }
         guard let last = notifier.lastAction(on: guest) else { return false }
         return last.timeIntervalSince(eventTime) >= -slack.inSeconds

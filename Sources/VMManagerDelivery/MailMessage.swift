@@ -33,7 +33,8 @@ public struct MailMessage: Sendable {
             ("X-Vmmanager-Transition", EventText.token(event.transition.rawValue)),
         ]
         let body = Self.body(event)
-        let needsEncoding = !body.utf8.allSatisfy { $0 < 0x80 }
+        let needsEncoding =
+            !body.utf8.allSatisfy { $0 < 0x80 }
             || body.split(separator: "\n").contains { $0.utf8.count > 900 }
         headers.append(("Content-Type", "text/plain; charset=utf-8"))
         headers.append(("Content-Transfer-Encoding", needsEncoding ? "quoted-printable" : "7bit"))

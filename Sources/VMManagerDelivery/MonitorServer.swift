@@ -105,7 +105,8 @@ public final class MonitorServer: Service, Sendable {
             logger.debug("monitor server waits for its directory \(parent)")
             return .noDirectory
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(
+            AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return fail("socket") }
         let temporary = "\(path).\(getpid()).new"
         unlink(temporary)
@@ -142,8 +143,8 @@ public final class MonitorServer: Service, Sendable {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             guard isTrusted(fd),
-                  let payload = MonitorSocket.receiveFrame(from: fd, deadline: .now + .milliseconds(500)),
-                  let request = MonitorWire.Request(payload: payload)
+                let payload = MonitorSocket.receiveFrame(from: fd, deadline: .now + .milliseconds(500)),
+                let request = MonitorWire.Request(payload: payload)
             else {
                 close(fd)
                 continue
@@ -180,20 +181,27 @@ public final class MonitorServer: Service, Sendable {
         let invocation = AgentInvocation(arguments: request.arguments, environment: request.environment)
         guard invocation.isMonitor else { return .fallBack(reason: "not a monitor") }
         let printed = Shared((out: "", err: ""))
-        let output = AgentOutput(standardOutput: { text in printed.value.withLock { $0.out += text } },
-                                 standardError: { text in printed.value.withLock { $0.err += text } })
+        let output = AgentOutput(
+            standardOutput: { text in printed.value.withLock { $0.out += text } },
+            standardError: { text in printed.value.withLock { $0.err += text } })
         let code = await Self.run(invocation, output: output, within: invocation.operationTimeout)
         guard let code else { return .fallBack(reason: "the monitor outlasted its timeout") }
         answeredCount.add(1, ordering: .relaxed)
         let (out, err) = printed.value.withLock { $0 }
-        logger.debug("answered a monitor", metadata: ["arguments": "\(request.arguments)", "code": "\(code)",
-                                                      "resource": "\(request.environment["OCF_RESOURCE_INSTANCE"] ?? "-")"])
+        logger.debug(
+            "answered a monitor",
+            metadata: [
+                "arguments": "\(request.arguments)", "code": "\(code)",
+                "resource": "\(request.environment["OCF_RESOURCE_INSTANCE"] ?? "-")",
+            ])
         return .answer(code: code, standardOutput: out, standardError: err)
     }
 
     /// The invocation's exit code, or nil when it has not ended within `timeout` (it is then cancelled, and
     /// its answer would come too late for the front anyway).
-    private static func run(_ invocation: AgentInvocation, output: AgentOutput, within timeout: Duration) async -> Int32? {
+    private static func run(
+        _ invocation: AgentInvocation, output: AgentOutput, within timeout: Duration
+    ) async -> Int32? {
         await withCheckedContinuation { (done: CheckedContinuation<Int32?, Never>) in
             let pending = Shared<CheckedContinuation<Int32?, Never>?>(done)
             let timer = Task {

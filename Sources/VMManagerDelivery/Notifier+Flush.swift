@@ -160,9 +160,12 @@ private struct FlushPass {
             return
         }
         if targets.isEmpty {
-            notifier.logger.info("notifications are off for this guest; spooled event dropped", metadata: [
-                "event.id": "\(entry.event.id.uuidString.lowercased())", "domain.name": "\(entry.event.guest ?? "-")",
-            ])
+            notifier.logger.info(
+                "notifications are off for this guest; spooled event dropped",
+                metadata: [
+                    "event.id": "\(entry.event.id.uuidString.lowercased())",
+                    "domain.name": "\(entry.event.guest ?? "-")",
+                ])
             try? spool.remove(name)
             report.dropped += 1
             return
@@ -183,10 +186,12 @@ private struct FlushPass {
                 entry.attempts[target.key] = attempt
                 downKeys.insert(target.key)
                 down[target.description] = result.detail
-                notifier.logger.warning("notification not delivered", metadata: [
-                    "event.id": "\(entry.event.id.uuidString.lowercased())", "target": "\(target)",
-                    "error": "\(result.detail)",
-                ])
+                notifier.logger.warning(
+                    "notification not delivered",
+                    metadata: [
+                        "event.id": "\(entry.event.id.uuidString.lowercased())", "target": "\(target)",
+                        "error": "\(result.detail)",
+                    ])
             }
         }
         if targets.allSatisfy({ entry.delivered[$0.key] != nil }) {
@@ -201,4 +206,3 @@ private struct FlushPass {
         }
     }
 }
-

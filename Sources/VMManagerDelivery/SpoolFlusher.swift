@@ -50,14 +50,17 @@ public final class SpoolFlusher: Service, Sendable {
     }
 
     private func flushOnce() async {
-        let notifier = Notifier.load(configPath: options.configPath, spoolDirectory: options.spoolDirectory,
-                                     logger: logger)
+        let notifier = Notifier.load(
+            configPath: options.configPath, spoolDirectory: options.spoolDirectory,
+            logger: logger)
         let report = await notifier.deliverPending(waitForOtherFlush: true)
         if report.delivered > 0 || !report.failures.isEmpty {
-            logger.info("flushed the spool", metadata: [
-                "delivered": "\(report.delivered)", "remaining": "\(report.remaining)",
-                "failing": "\(report.failures.keys.sorted().joined(separator: "; "))",
-            ])
+            logger.info(
+                "flushed the spool",
+                metadata: [
+                    "delivered": "\(report.delivered)", "remaining": "\(report.remaining)",
+                    "failing": "\(report.failures.keys.sorted().joined(separator: "; "))",
+                ])
         }
     }
 }

@@ -40,7 +40,8 @@ struct VMCtl: AsyncParsableCommand {
         commandName: "vmctl",
         abstract: "Manage libvirt guests the way vmmanager's cluster agent does, by hand.",
         discussion: """
-            Every command is a thin face over the same library the resource agent uses, so what you do here is what the cluster would do.
+            Every command is a thin face over the same library the resource agent uses, so what you do here is what \
+            the cluster would do.
 
             Examples:
               vmctl --connect test:///default list --all
@@ -49,12 +50,15 @@ struct VMCtl: AsyncParsableCommand {
               vmctl stop web1                 # managed save, else shutdown, else destroy
               vmctl migrate web1 qemu+ssh://node2/system --migrate-uri tcp:10.0.0.2
 
-            Exit codes: 0 success, 1 failure, 2 guest not found, 3 libvirt unreachable, 4 timed out, 5 refused by a safety check, 6 invalid input, 7 not running (status), 64 usage error. docs/vmctl.md and vmctl(8) describe every command.
+            Exit codes: 0 success, 1 failure, 2 guest not found, 3 libvirt unreachable, 4 timed out, 5 refused by a \
+            safety check, 6 invalid input, 7 not running (status), 64 usage error. docs/vmctl.md and vmctl(8) describe \
+            every command.
             """,
         version: "vmctl \(vmmanagerVersion)",
         subcommands: [
             List.self, Status.self, Define.self, Undefine.self, Start.self, Stop.self, Suspend.self, Resume.self,
-            Save.self, Restore.self, Saved.self, WaitBoot.self, Migrate.self, Events.self, Check.self, Notify.self, Watch.self,
+            Save.self, Restore.self, Saved.self, WaitBoot.self, Migrate.self, Events.self, Check.self, Notify.self,
+            Watch.self,
             Alert.self, Slots.self,
         ]
     )
@@ -62,12 +66,15 @@ struct VMCtl: AsyncParsableCommand {
 
 /// Options every command that talks to libvirt takes.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: [.customShort("c"), .customLong("connect")],
-            help: ArgumentHelp("libvirt URI of the host to manage.", valueName: "uri"))
+    @Option(
+        name: [.customShort("c"), .customLong("connect")],
+        help: ArgumentHelp("libvirt URI of the host to manage.", valueName: "uri"))
     var uri: String = ProcessInfo.processInfo.environment["VMCTL_CONNECT"] ?? "qemu:///system"
 
-    @Option(help: ArgumentHelp("Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).",
-                               valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Deadline in seconds of each libvirt call (a hung libvirtd fails instead of hanging).",
+            valueName: "seconds"))
     var callTimeout: Double = 30
 
     @Flag(name: .shortAndLong, help: "Log what vmctl does to stderr.")
@@ -80,7 +87,8 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     func connect(readOnly: Bool = false) async throws -> Hypervisor {
-        try await Hypervisor.connect(uri, readOnly: readOnly, timeout: .milliseconds(Int64(callTimeout * 1000)), logger: logger)
+        try await Hypervisor.connect(
+            uri, readOnly: readOnly, timeout: .milliseconds(Int64(callTimeout * 1000)), logger: logger)
     }
 }
 
@@ -105,7 +113,8 @@ extension AsyncParsableCommand {
         do {
             try await body()
         } catch {
-            let classified = (error as? LibvirtError).map { VMError($0, doing: "libvirt") } ?? VMError(classifying: error)
+            let classified =
+                (error as? LibvirtError).map { VMError($0, doing: "libvirt") } ?? VMError(classifying: error)
             guard let classified else { throw error }
             FileHandle.standardError.write(Data("vmctl: \(classified.message)\n".utf8))
             throw Exit.code(for: classified)

@@ -10,8 +10,9 @@ import Glibc
 @main
 enum Agent {
     static func main() async {
-        let invocation = AgentInvocation(arguments: Array(CommandLine.arguments.dropFirst()),
-                                         environment: ProcessInfo.processInfo.environment)
+        let invocation = AgentInvocation(
+            arguments: Array(CommandLine.arguments.dropFirst()),
+            environment: ProcessInfo.processInfo.environment)
         exit(await invocation.run())
     }
 }

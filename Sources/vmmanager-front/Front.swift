@@ -31,8 +31,10 @@ enum Front {
     /// The server's answer, or why the full agent must run: no socket, refused, no answer within the bound,
     /// a malformed answer, or the server's own "fall back".
     static func ask(_ request: MonitorWire.Request) -> MonitorWire.Response {
-        let socketPath = MonitorSocket.path(configPath: MonitorSocket.configPath(arguments: request.arguments,
-                                                                                 environment: request.environment))
+        let socketPath = MonitorSocket.path(
+            configPath: MonitorSocket.configPath(
+                arguments: request.arguments,
+                environment: request.environment))
         let deadline = ContinuousClock.now + bound(request.environment)
         guard let fd = MonitorSocket.connect(socketPath) else { return .fallBack(reason: "no server at \(socketPath)") }
         defer { close(fd) }
@@ -49,7 +51,8 @@ enum Front {
     /// the libvirt state, half the timeout for deeper check levels (they ping the guest agent, probe a port),
     /// leaving the full agent the rest.
     static func bound(_ environment: [String: String]) -> Duration {
-        let timeout = environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { Duration.milliseconds($0) }
+        let timeout =
+            environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { Duration.milliseconds($0) }
             ?? .seconds(20)
         let depth = environment["OCF_CHECK_LEVEL"].flatMap(Int.init) ?? 0
         return depth > 0 ? timeout / 2 : min(.seconds(1), timeout / 4)

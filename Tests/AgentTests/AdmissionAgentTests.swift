@@ -25,9 +25,15 @@ struct AdmissionAgentTests {
             try await Testbed.remove(name, from: host.connection)
             let dir = try scratchDirectory(label)
             try testbed.guestXML(name).write(toFile: "\(dir)/\(name).xml", atomically: true, encoding: .utf8)
-            guests.append((name, ["config": "\(name).xml", "vm_dir": dir, "state_dir": "\(dir)/state",
-                                  "lock_dir": "\(shared)/locks", "quarantine_dir": "\(dir)/quarantine",
-                                  "conf_file": "\(shared)/vmmanager.conf"]))
+            guests.append(
+                (
+                    name,
+                    [
+                        "config": "\(name).xml", "vm_dir": dir, "state_dir": "\(dir)/state",
+                        "lock_dir": "\(shared)/locks", "quarantine_dir": "\(dir)/quarantine",
+                        "conf_file": "\(shared)/vmmanager.conf",
+                    ]
+                ))
         }
         let admission = Admission(lockDirectory: "\(shared)/locks", limits: .init(boot: 1, restore: 1, save: 1))
         // Each agent is waited for on a thread of its own: blocking the cooperative pool's few threads (two on a
@@ -36,10 +42,12 @@ struct AdmissionAgentTests {
             Task {
                 try await withCheckedThrowingContinuation { continuation in
                     DispatchQueue.global().async {
-                        continuation.resume(with: Result {
-                            try runOCF("start", g.parameters, meta: ["timeout": "240000", "priority": "\(priority)"],
-                                       environment: ["OCF_RESOURCE_INSTANCE": g.name])
-                        })
+                        continuation.resume(
+                            with: Result {
+                                try runOCF(
+                                    "start", g.parameters, meta: ["timeout": "240000", "priority": "\(priority)"],
+                                    environment: ["OCF_RESOURCE_INSTANCE": g.name])
+                            })
                     }
                 }
             }

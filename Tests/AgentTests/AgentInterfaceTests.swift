@@ -12,8 +12,10 @@ struct AgentInterfaceTests {
         #expect(r.status == 0)
         #expect(r.stdout.contains("<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">"))
         #expect(r.stdout.contains("<version>1.1</version>"))
-        for name in ["config", "hypervisor", "force_stop", "migration_transport", "migration_network_suffix",
-                     "migrateuri", "migration_downtime", "migration_speed", "snapshot", "save_config_on_stop"] {
+        for name in [
+            "config", "hypervisor", "force_stop", "migration_transport", "migration_network_suffix",
+            "migrateuri", "migration_downtime", "migration_speed", "snapshot", "save_config_on_stop",
+        ] {
             #expect(r.stdout.contains("<parameter name=\"\(name)\""), "missing VirtualDomain parameter \(name)")
         }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("md-\(UUID().uuidString).xml").path
@@ -74,13 +76,13 @@ struct AgentInterfaceTests {
     func configurationErrorsArePrecise() throws {
         let dir = try scratchDirectory("conf")
         try """
-            [global]
-            hypervisor = qemu:///system
+        [global]
+        hypervisor = qemu:///system
 
-            [guest web1]
-            readiness = guest-agent
-            stop_method = save
-            """.write(toFile: "\(dir)/vmmanager.conf", atomically: true, encoding: .utf8)
+        [guest web1]
+        readiness = guest-agent
+        stop_method = save
+        """.write(toFile: "\(dir)/vmmanager.conf", atomically: true, encoding: .utf8)
         let r = try runOCF("validate-all", ["domain": "web1", "conf_file": "\(dir)/vmmanager.conf"])
         #expect(r.status == 6)
         #expect(r.stderr.contains("vmmanager.conf:6: stop_method:"), "\(r.stderr)")
@@ -89,8 +91,11 @@ struct AgentInterfaceTests {
     @Test("heartbeat status prints only the word heartbeat greps for, even when things are wrong")
     func heartbeatStatusWords() throws {
         let dir = try scratchDirectory("hbwords")
-        let r = try runHeartbeat(["no-such-guest", "state_dir=\(dir)", "conf_file=\(dir)/none.conf",
-                                  "hypervisor=test:///default"], "status")
+        let r = try runHeartbeat(
+            [
+                "no-such-guest", "state_dir=\(dir)", "conf_file=\(dir)/none.conf",
+                "hypervisor=test:///default",
+            ], "status")
         #expect(r.stdout == "stopped\n", "\(r.stdout)")
         #expect(r.stderr.contains("none.conf"))  // the explicit file is missing: said on stderr, never on stdout
         let bad = try runHeartbeat(["x", "notakeyvalue"], "status")
@@ -104,8 +109,10 @@ extension AgentInterfaceTests {
     static func brokenConfiguration(_ label: String) throws -> [String: String] {
         let dir = try scratchDirectory(label)
         try "[global]\nthis is not a setting\n".write(toFile: "\(dir)/bad.conf", atomically: true, encoding: .utf8)
-        return ["domain": "no-such-guest", "conf_file": "\(dir)/bad.conf", "state_dir": "\(dir)/state",
-                "lock_dir": "\(dir)/locks", "hypervisor": "test:///default"]
+        return [
+            "domain": "no-such-guest", "conf_file": "\(dir)/bad.conf", "state_dir": "\(dir)/state",
+            "lock_dir": "\(dir)/locks", "hypervisor": "test:///default",
+        ]
     }
 
     @Test("stop and monitor stay exact when the configuration file is broken")
@@ -155,7 +162,8 @@ extension AgentInterfaceTests {
             // Under heartbeat, a bad key=value argument shows that the action was taken; anything else is usage.
             let hb = try runHeartbeat(["x", "notakeyvalue"], action.rawValue)
             if action.heartbeat != nil {
-                #expect(hb.stderr.contains("is not key=value") && !hb.stderr.contains("usage:"), "\(action): \(hb.stderr)")
+                #expect(
+                    hb.stderr.contains("is not key=value") && !hb.stderr.contains("usage:"), "\(action): \(hb.stderr)")
             } else {
                 #expect(hb.status == 2 && hb.stderr.contains("usage:"), "\(action) under heartbeat: \(hb.stderr)")
             }

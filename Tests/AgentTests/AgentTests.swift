@@ -21,8 +21,13 @@ struct AgentTests {
         try await Testbed.remove(name, from: host.connection)
         let dir = try scratchDirectory(label)
         try testbed.guestXML(name).write(toFile: "\(dir)/\(name).xml", atomically: true, encoding: .utf8)
-        return (name, ["config": "\(name).xml", "vm_dir": dir, "state_dir": "\(dir)/state", "lock_dir": "\(dir)/locks",
-                       "quarantine_dir": "\(dir)/quarantine", "conf_file": "\(dir)/vmmanager.conf"], dir)
+        return (
+            name,
+            [
+                "config": "\(name).xml", "vm_dir": dir, "state_dir": "\(dir)/state", "lock_dir": "\(dir)/locks",
+                "quarantine_dir": "\(dir)/quarantine", "conf_file": "\(dir)/vmmanager.conf",
+            ], dir
+        )
     }
 
     func writeEmptyConfig(_ dir: String) throws {
@@ -33,7 +38,8 @@ struct AgentTests {
     func startWaitsForTheGuestAgent() async throws {
         let g = try await guest("ocf-start")
         try writeEmptyConfig(g.dir)
-        let start = try runOCF("start", g.parameters, meta: ["timeout": "90000"], environment: ["OCF_RESOURCE_INSTANCE": g.name])
+        let start = try runOCF(
+            "start", g.parameters, meta: ["timeout": "90000"], environment: ["OCF_RESOURCE_INSTANCE": g.name])
         #expect(start.status == 0, "\(start.stderr)")
         let d = try await host.connection.lookupDomain(name: g.name)
         // No waiting here: start already waited.
@@ -146,7 +152,8 @@ struct AgentTests {
         parameters["peers"] = try testbed.nodeB()
         let start = try runOCF("start", parameters)
         #expect(start.status == 1)
-        #expect(start.stderr.contains("ocf-exit-reason:") && start.stderr.contains("running on peer"), "\(start.stderr)")
+        #expect(
+            start.stderr.contains("ocf-exit-reason:") && start.stderr.contains("running on peer"), "\(start.stderr)")
         if let here = try await host.connection.domainIfExists(name: g.name) { #expect(try await !here.isActive()) }
         try await Testbed.remove(g.name, from: nodeB.connection)
         // With the peer's copy gone, the same start goes through.
@@ -187,11 +194,11 @@ struct AgentTests {
     func heartbeatFace() async throws {
         let g = try await guest("hb")
         try """
-            [global]
-            vm_dir = \(g.dir)
-            state_dir = \(g.dir)/state
-            lock_dir = \(g.dir)/locks
-            """.write(toFile: "\(g.dir)/vmmanager.conf", atomically: true, encoding: .utf8)
+        [global]
+        vm_dir = \(g.dir)
+        state_dir = \(g.dir)/state
+        lock_dir = \(g.dir)/locks
+        """.write(toFile: "\(g.dir)/vmmanager.conf", atomically: true, encoding: .utf8)
         // haresources: `node1 vmmanager::it-hb/it-hb.xml::conf_file=...`, like the thesis's BRAVO/Delta/Delta.vmx.
         try FileManager.default.createDirectory(atPath: "\(g.dir)/\(g.name)", withIntermediateDirectories: true)
         try FileManager.default.moveItem(atPath: "\(g.dir)/\(g.name).xml", toPath: "\(g.dir)/\(g.name)/\(g.name).xml")
@@ -219,8 +226,9 @@ extension AgentTests {
         try writeEmptyConfig(g.dir)
         var arguments = ["--pid", "--fork", "--kill-child", "--mount-proc", "--", "/usr/sbin/ocf-tester", "-n", g.name]
         for (k, v) in g.parameters { arguments += ["-o", "\(k)=\(v)"] }
-        let r = try run("/usr/bin/unshare", arguments + [agentPath],
-                        environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        let r = try run(
+            "/usr/bin/unshare", arguments + [agentPath],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("passed all tests"), "\(r.stdout)")
         try await Testbed.remove(g.name, from: host.connection)

@@ -45,7 +45,8 @@ struct SavedStateTests {
         }
     }
 
-    func guest(_ label: String, xmlEdit: (String) -> String = { $0 }, globalSettings: String = "") async throws -> Guest {
+    func guest(_ label: String, xmlEdit: (String) -> String = { $0 }, globalSettings: String = "") async throws -> Guest
+    {
         let name = "it-ss-\(label)"
         try await Testbed.remove(name, from: nodeA.connection)
         try await Testbed.remove(name, from: nodeB.connection)
@@ -60,18 +61,18 @@ struct SavedStateTests {
             let conf = "\(root)/\(node)/vmmanager.conf"
             try FileManager.default.createDirectory(atPath: "\(root)/\(node)", withIntermediateDirectories: true)
             try """
-                [global]
-                hypervisor = \(hypervisor)
-                state_dir = \(root)/\(node)/state
-                lock_dir = \(root)/\(node)/locks
-                quarantine_dir = \(root)/\(node)/quarantine
-                \(globalSettings)
-                [notify]
-                spool_dir = \(root)/\(node)/spool
-                mail_to = admins@example.org
-                smtp_url = smtp://127.0.0.1:9
-                smtp_starttls = no
-                """.write(toFile: conf, atomically: true, encoding: .utf8)
+            [global]
+            hypervisor = \(hypervisor)
+            state_dir = \(root)/\(node)/state
+            lock_dir = \(root)/\(node)/locks
+            quarantine_dir = \(root)/\(node)/quarantine
+            \(globalSettings)
+            [notify]
+            spool_dir = \(root)/\(node)/spool
+            mail_to = admins@example.org
+            smtp_url = smtp://127.0.0.1:9
+            smtp_starttls = no
+            """.write(toFile: conf, atomically: true, encoding: .utf8)
             confs.append(conf)
         }
         return Guest(name: name, shared: shared, xml: xml, confA: confs[0], confB: confs[1], root: root)
@@ -109,7 +110,8 @@ struct SavedStateTests {
         let uptimeAfter = try await GuestUptime.read(onB)
         #expect(uptimeAfter >= uptimeBefore, "uptime went from \(uptimeBefore) to \(uptimeAfter): the guest rebooted")
         let guestClock = try await onB.guestTime()
-        #expect(abs(guestClock.timeIntervalSinceNow) < 2, "the guest's clock is \(guestClock.timeIntervalSinceNow) s off")
+        #expect(
+            abs(guestClock.timeIntervalSinceNow) < 2, "the guest's clock is \(guestClock.timeIntervalSinceNow) s off")
         let corrected = try #require(
             takeover.stderr.firstMatch(of: /clock corrected by ([0-9.]+) s/).flatMap { Double($0.1) },
             "\(takeover.stderr)")
@@ -168,7 +170,8 @@ struct SavedStateTests {
         let start = try runOCF("start", parameters)
         #expect(start.status == 0, "\(start.stderr)")
         #expect(start.stderr.contains("transition=stale-image-discarded"), "\(start.stderr)")
-        #expect(start.stderr.contains("transition=up") && !start.stderr.contains("resumed-from-saved"), "\(start.stderr)")
+        #expect(
+            start.stderr.contains("transition=up") && !start.stderr.contains("resumed-from-saved"), "\(start.stderr)")
         #expect(try await onA.state().isRunningBooted, "cold-booted, not restored by libvirt")
         #expect(g.quarantine("A").contains { $0.hasPrefix("\(g.name).save.") })
         // The stop chain saves into the directory, and the next start restores from there.
@@ -196,19 +199,22 @@ struct SavedStateTests {
 
         let refused = try runOCF("start", g.ocf("A"))
         #expect(refused.status == 1, "\(refused.stderr)")
-        #expect(refused.stderr.contains("ocf-exit-reason:") && refused.stderr.contains("2 saved images")
+        #expect(
+            refused.stderr.contains("ocf-exit-reason:") && refused.stderr.contains("2 saved images")
                 && refused.stderr.contains("vmctl saved"), "\(refused.stderr)")
         #expect(try await nodeA.connection.lookupDomain(name: g.name).state().kind == .shutOff)
 
         let check = try run(vmctlPath, ["check", "--config", g.confA])
         #expect(check.status == 1 && check.stdout.contains("2 saved images"), "\(check.stdout)")
         let list = try run(vmctlPath, ["list", "--all", "--config", g.confA])
-        #expect(list.stdout.split(separator: "\n").contains { $0.hasPrefix(g.name) && $0.contains("conflict") },
-                "\(list.stdout)")
+        #expect(
+            list.stdout.split(separator: "\n").contains { $0.hasPrefix(g.name) && $0.contains("conflict") },
+            "\(list.stdout)")
 
         let listing = try run(vmctlPath, ["saved", g.name, "--json", "--config", g.confA])
         #expect(listing.status == 0, "\(listing.stderr)")
-        let entries = try #require(try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [[String: Any]])
+        let entries = try #require(
+            try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [[String: Any]])
         #expect(entries.count == 2 && entries.allSatisfy { $0["verdict"] as? String == "stale" }, "\(entries)")
         let fromB = try #require(entries.first { $0["savedOn"] as? String == (try? testbed.value("NODE_B_NAME")) })
         let keep = try run(vmctlPath, ["saved", g.name, "--keep", fromB["path"] as! String, "--config", g.confA])
@@ -226,14 +232,16 @@ struct SavedStateTests {
     func imageOlderThanItsDiskIsNotRestored() async throws {
         var disk = ""
         let g = try await guest("disk") { xml in
-            xml.replacingOccurrences(of: "  </devices>", with: """
-                    <disk type='file' device='disk'>
-                      <driver name='qemu' type='qcow2'/>
-                      <source file='DISK'/>
-                      <target dev='vdb' bus='virtio'/>
-                    </disk>
-                  </devices>
-                """)
+            xml.replacingOccurrences(
+                of: "  </devices>",
+                with: """
+                        <disk type='file' device='disk'>
+                          <driver name='qemu' type='qcow2'/>
+                          <source file='DISK'/>
+                          <target dev='vdb' bus='virtio'/>
+                        </disk>
+                      </devices>
+                    """)
         }
         disk = "\(g.shared)/data.qcow2"
         let xml = try String(contentsOfFile: g.xml, encoding: .utf8).replacingOccurrences(of: "DISK", with: disk)

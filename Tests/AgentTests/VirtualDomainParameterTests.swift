@@ -6,7 +6,9 @@ import VMManager
 
 /// VirtualDomain's parameters that reach outside libvirt's domain calls, on real guests: the admin's
 /// monitor scripts, migrate_options, and the storage pools start_resources starts.
-@Suite("VirtualDomain's parameters on real guests", .serialized, .enabled(if: Testbed.isRequested, "run through `make test`"))
+@Suite(
+    "VirtualDomain's parameters on real guests", .serialized,
+    .enabled(if: Testbed.isRequested, "run through `make test`"))
 struct VirtualDomainParameterTests {
     let testbed: Testbed
     let host: Hypervisor
@@ -16,7 +18,9 @@ struct VirtualDomainParameterTests {
         host = try await Hypervisor.connect(testbed.nodeA, timeout: .seconds(60))
     }
 
-    func guest(_ label: String, xmlEdit: (String) -> String = { $0 }) async throws
+    func guest(
+        _ label: String, xmlEdit: (String) -> String = { $0 }
+    ) async throws
         -> (name: String, parameters: [String: String], dir: String)
     {
         let name = "it-vd-\(label)"
@@ -24,8 +28,13 @@ struct VirtualDomainParameterTests {
         let dir = try scratchDirectory("vd-\(label)")
         try xmlEdit(try testbed.guestXML(name)).write(toFile: "\(dir)/\(name).xml", atomically: true, encoding: .utf8)
         try "# defaults\n".write(toFile: "\(dir)/vmmanager.conf", atomically: true, encoding: .utf8)
-        return (name, ["config": "\(dir)/\(name).xml", "state_dir": "\(dir)/state", "lock_dir": "\(dir)/locks",
-                       "quarantine_dir": "\(dir)/quarantine", "conf_file": "\(dir)/vmmanager.conf"], dir)
+        return (
+            name,
+            [
+                "config": "\(dir)/\(name).xml", "state_dir": "\(dir)/state", "lock_dir": "\(dir)/locks",
+                "quarantine_dir": "\(dir)/quarantine", "conf_file": "\(dir)/vmmanager.conf",
+            ], dir
+        )
     }
 
     func script(_ dir: String, _ name: String, _ body: String) throws -> String {
@@ -35,7 +44,9 @@ struct VirtualDomainParameterTests {
         return path
     }
 
-    @Test("monitor_scripts: run after the state says running; the first failure fails the monitor with its output; a hung one is killed within the timeout")
+    @Test(
+        "monitor_scripts: run after the state says running; the first failure fails the monitor with its output; a hung one is killed within the timeout"
+    )
     func monitorScripts() async throws {
         let g = try await guest("scripts")
         let ok = try script(g.dir, "ok.sh", "echo fine; exit 0")
@@ -51,8 +62,10 @@ struct VirtualDomainParameterTests {
         p["monitor_scripts"] = "\(ok) \(fail) \(hang)"
         let failed = try runOCF("monitor", p)
         #expect(failed.status == 1)
-        #expect(failed.stderr.contains("Monitor command \"\(fail)\" for domain \(g.name) returned 3 with output: db: connection refused"),
-                "\(failed.stderr)")
+        #expect(
+            failed.stderr.contains(
+                "Monitor command \"\(fail)\" for domain \(g.name) returned 3 with output: db: connection refused"),
+            "\(failed.stderr)")
 
         p["monitor_scripts"] = hang
         let clock = ContinuousClock()
@@ -69,7 +82,9 @@ struct VirtualDomainParameterTests {
         try await Testbed.remove(g.name, from: host.connection)
     }
 
-    @Test("migrate_options: an unknown option is error 6 naming it; --p2p --auto-converge migrate to node B through the source daemon")
+    @Test(
+        "migrate_options: an unknown option is error 6 naming it; --p2p --auto-converge migrate to node B through the source daemon"
+    )
     func migrateOptions() async throws {
         let g = try await guest("migopts")
         var p = g.parameters
@@ -93,7 +108,8 @@ struct VirtualDomainParameterTests {
         try await Testbed.remove(g.name, from: host.connection)
     }
 
-    @Test("start_resources: an inactive storage pool the guest's disk uses is started first; without it the start fails")
+    @Test(
+        "start_resources: an inactive storage pool the guest's disk uses is started first; without it the start fails")
     func startResourcesStartsAPool() async throws {
         let pool = "it-vd-pool"
         let dir = try scratchDirectory("vd-pool")
@@ -112,8 +128,10 @@ struct VirtualDomainParameterTests {
             _ = try? run("/usr/bin/virsh", ["-c", testbed.nodeA, "pool-undefine", pool])
         }
         let g = try await guest("pool") { xml in
-            xml.replacing("<devices>", with: "<devices><disk type='volume' device='disk'><driver name='qemu' type='raw'/>"
-                          + "<source pool='\(pool)' volume='data.img'/><target dev='vdb' bus='virtio'/></disk>")
+            xml.replacing(
+                "<devices>",
+                with: "<devices><disk type='volume' device='disk'><driver name='qemu' type='raw'/>"
+                    + "<source pool='\(pool)' volume='data.img'/><target dev='vdb' bus='virtio'/></disk>")
         }
         #expect(try await host.connection.isActive(.storagePool(pool)) == false)
         let without = try runOCF("start", g.parameters)

@@ -16,24 +16,35 @@ struct WorstDayTests {
         nodeA = try await Hypervisor.connect(testbed.nodeA, timeout: .seconds(60))
     }
 
-    func guest(_ label: String, conf: String = "") async throws -> (name: String, parameters: [String: String], dir: String) {
+    func guest(
+        _ label: String, conf: String = ""
+    ) async throws -> (name: String, parameters: [String: String], dir: String) {
         let name = "it-wd-\(label)"
         try await Testbed.remove(name, from: nodeA.connection)
         let dir = try scratchDirectory("wd-\(label)")
         try testbed.guestXML(name).write(toFile: "\(dir)/\(name).xml", atomically: true, encoding: .utf8)
         try conf.write(toFile: "\(dir)/vmmanager.conf", atomically: true, encoding: .utf8)
-        return (name, ["config": "\(dir)/\(name).xml", "state_dir": "\(dir)/state", "lock_dir": "\(dir)/locks",
-                       "quarantine_dir": "\(dir)/quarantine", "conf_file": "\(dir)/vmmanager.conf"], dir)
+        return (
+            name,
+            [
+                "config": "\(dir)/\(name).xml", "state_dir": "\(dir)/state", "lock_dir": "\(dir)/locks",
+                "quarantine_dir": "\(dir)/quarantine", "conf_file": "\(dir)/vmmanager.conf",
+            ], dir
+        )
     }
 
     func nodeBDaemon() throws -> pid_t {
         let file = try testbed.value("TESTBED_DIR") + "/run/nodeB-libvirtd.pid"
-        return try #require(pid_t(try String(contentsOfFile: file, encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        return try #require(
+            pid_t(
+                try String(contentsOfFile: file, encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
     /// The guest started by the agent on node B: node B, its URI, the agent's parameters there, the UUID.
-    func startedOnNodeB(_ g: (name: String, parameters: [String: String], dir: String)) async throws
+    func startedOnNodeB(
+        _ g: (name: String, parameters: [String: String], dir: String)
+    ) async throws
         -> (Hypervisor, String, [String: String], UUID)
     {
         let nodeBURI = try testbed.nodeB()
@@ -51,7 +62,9 @@ struct WorstDayTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         process.arguments = try ["--pid", "--fork", "--kill-child", "--mount-proc", "--", agentPath, action]
-        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf"].merging(sanitizerEnvironment) { $1 }
+        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf"].merging(sanitizerEnvironment) {
+            $1
+        }
         for (k, v) in parameters { env["OCF_RESKEY_\(k)"] = v }
         for (k, v) in meta { env["OCF_RESKEY_CRM_meta_\(k)"] = v }
         process.environment = env
@@ -66,7 +79,8 @@ struct WorstDayTests {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
             guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
+                let close = stat.lastIndex(of: ")")
+            else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 1, pid_t(fields[1]) == launcher { return pid }
         }
@@ -86,12 +100,15 @@ struct WorstDayTests {
             #expect(monitor.status == 7, "\(key): \(monitor.status) \(monitor.stderr)")
             let stop = try runOCF("stop", p)
             #expect(stop.status == 0, "\(key): \(stop.status) \(stop.stderr)")
-            let status = try runHeartbeat([g.parameters["config"]!, "\(key)=", "conf_file=\(g.dir)/vmmanager.conf"], "status")
+            let status = try runHeartbeat(
+                [g.parameters["config"]!, "\(key)=", "conf_file=\(g.dir)/vmmanager.conf"], "status")
             #expect(status.stdout == "stopped\n", "\(key): \(status.stdout) \(status.stderr)")
         }
         // The same in the configuration file.
-        try "[global]\nlock_dir =\nstate_dir =\n".write(toFile: "\(g.dir)/vmmanager.conf", atomically: true, encoding: .utf8)
-        #expect(try runOCF("monitor", g.parameters.filter { $0.key != "lock_dir" && $0.key != "state_dir" }).status == 7)
+        try "[global]\nlock_dir =\nstate_dir =\n".write(
+            toFile: "\(g.dir)/vmmanager.conf", atomically: true, encoding: .utf8)
+        #expect(
+            try runOCF("monitor", g.parameters.filter { $0.key != "lock_dir" && $0.key != "state_dir" }).status == 7)
     }
 
     // MARK: - Start
@@ -107,8 +124,9 @@ struct WorstDayTests {
         #expect(start.status == 0, "\(start.stderr)")
         #expect(clock.now - t0 > .seconds(1), "it returned at once, before the guest could have booted")
         try await domain.pingAgent(timeout: .seconds(1))  // ready when start returned: no waiting here
-        #expect(start.stderr.contains("transition=up") && start.stderr.contains("started outside the agent"),
-                "\(start.stderr)")
+        #expect(
+            start.stderr.contains("transition=up") && start.stderr.contains("started outside the agent"),
+            "\(start.stderr)")
         // A second start of the same guest is idempotent and quiet.
         let again = try runOCF("start", g.parameters)
         #expect(again.status == 0 && !again.stderr.contains("transition=up"), "\(again.stderr)")
@@ -173,9 +191,11 @@ struct WorstDayTests {
         var t0 = clock.now
         // The monitor runs in this PID namespace, where the testbed's QEMU processes are (a monitor only
         // reads); on a real node the agent, libvirtd and QEMU share the node's namespace.
-        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf",
-                   "OCF_RESKEY_CRM_meta_timeout": "10000", "OCF_RESKEY_CRM_meta_interval": "10000"]
-            .merging(sanitizerEnvironment) { $1 }
+        var env = [
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf",
+            "OCF_RESKEY_CRM_meta_timeout": "10000", "OCF_RESKEY_CRM_meta_interval": "10000",
+        ]
+        .merging(sanitizerEnvironment) { $1 }
         for (k, v) in p { env["OCF_RESKEY_\(k)"] = v }
         let monitor = try run(agentPath, ["monitor"], environment: env)
         #expect(monitor.status == 0, "\(monitor.stderr)")
@@ -246,7 +266,8 @@ struct WorstDayTests {
         try testbed.guestXML("it-wd-other").write(toFile: g.parameters["config"]!, atomically: true, encoding: .utf8)
         let monitor = try runOCF("monitor", g.parameters, environment: env)
         #expect(monitor.status == 6, "\(monitor.stderr)")
-        #expect(monitor.stderr.contains("it-wd-original") && monitor.stderr.contains("it-wd-other"), "\(monitor.stderr)")
+        #expect(
+            monitor.stderr.contains("it-wd-original") && monitor.stderr.contains("it-wd-other"), "\(monitor.stderr)")
         let stop = try runOCF("stop", g.parameters, meta: ["timeout": "30000"], environment: env)
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(try await !nodeA.connection.lookupDomain(name: g.name).isActive(), "the started guest still runs")
@@ -291,7 +312,9 @@ struct WorstDayTests {
         var frozen: pid_t?
         for _ in 0..<1000 where frozen == nil {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: g.dir)) ?? []
-            if names.contains(where: { $0.hasPrefix(".tmp-\(g.name).state") }), let agent = agentChild(of: launcher.processIdentifier) {
+            if names.contains(where: { $0.hasPrefix(".tmp-\(g.name).state") }),
+                let agent = agentChild(of: launcher.processIdentifier)
+            {
                 kill(agent, SIGSTOP)
                 frozen = agent
             }
@@ -310,18 +333,21 @@ struct WorstDayTests {
         #expect(stop.stderr.contains("transition=down") && stop.stderr.contains("interrupted"), "\(stop.stderr)")
         // The uncommitted image is never restored; once it has sat idle (aged here by hand), the next start
         // moves it to quarantine instead of leaving it beside the XML.
-        let temporary = try #require(try FileManager.default.contentsOfDirectory(atPath: g.dir)
-            .first { $0.hasPrefix(".tmp-\(g.name).state") })
+        let temporary = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: g.dir)
+                .first { $0.hasPrefix(".tmp-\(g.name).state") })
         var times = [timeval(tv_sec: time(nil) - 3600, tv_usec: 0), timeval(tv_sec: time(nil) - 3600, tv_usec: 0)]
         #expect(utimes("\(g.dir)/\(temporary)", &times) == 0)
         let start = try runOCF("start", g.parameters)
         #expect(start.status == 0 && start.stderr.contains("transition=up"), "\(start.stderr)")
         #expect(!start.stderr.contains("resumed-from-saved"))
-        #expect(start.stderr.contains("transition=stale-image-discarded") && start.stderr.contains("interrupted"),
-                "\(start.stderr)")
+        #expect(
+            start.stderr.contains("transition=stale-image-discarded") && start.stderr.contains("interrupted"),
+            "\(start.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "\(g.dir)/\(temporary)"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(g.dir)/quarantine")
-            .contains { $0.hasPrefix(temporary) }, "not kept in quarantine")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: "\(g.dir)/quarantine")
+                .contains { $0.hasPrefix(temporary) }, "not kept in quarantine")
         try await Testbed.remove(g.name, from: nodeA.connection)
     }
 
@@ -330,8 +356,9 @@ struct WorstDayTests {
         let g = try await guest("tied")
         let (nodeB, nodeBURI, _, uuid) = try await startedOnNodeB(g)
         #expect(QEMUProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).find() != nil)
-        #expect(QEMUProcess(guest: g.name, uuid: uuid, hypervisor: testbed.nodeA).find() == nil,
-                "node A's fallback sees node B's guest")
+        #expect(
+            QEMUProcess(guest: g.name, uuid: uuid, hypervisor: testbed.nodeA).find() == nil,
+            "node A's fallback sees node B's guest")
         #expect(QEMUProcess(guest: g.name, uuid: UUID(), hypervisor: nodeBURI).find() == nil, "another UUID matched")
         // A stop on node A, with libvirt answering that the guest is not there, kills nothing of node B's.
         #expect(try runOCF("stop", g.parameters).status == 0)
@@ -344,7 +371,8 @@ struct WorstDayTests {
     @Test("errors quote no line of a file that is not ours, nor a flood; odd names never fail a stop")
     func badInputGetsShortSafeErrors() async throws {
         let g = try await guest("input")
-        try "root:$6$verysecrethash:19000:0:99999:7:::\n".write(toFile: "\(g.dir)/shadow", atomically: true, encoding: .utf8)
+        try "root:$6$verysecrethash:19000:0:99999:7:::\n".write(
+            toFile: "\(g.dir)/shadow", atomically: true, encoding: .utf8)
         var p = g.parameters
         p["conf_file"] = "\(g.dir)/shadow"
         let secret = try runOCF("validate-all", p)
@@ -358,11 +386,19 @@ struct WorstDayTests {
         #expect(flood.status == 6 && flood.stderr.utf8.count < 4096, "\(flood.stderr.utf8.count) bytes of stderr")
         // A guest no libvirt can have: stop succeeds (heartbeat reboots a node whose stop keeps failing).
         let long = String(repeating: "g", count: 10_000)
-        #expect(try runHeartbeat([long, "conf_file=\(g.dir)/vmmanager.conf", "state_dir=\(g.dir)/state",
-                                  "lock_dir=\(g.dir)/locks"], "stop").status == 0)
+        #expect(
+            try runHeartbeat(
+                [
+                    long, "conf_file=\(g.dir)/vmmanager.conf", "state_dir=\(g.dir)/state",
+                    "lock_dir=\(g.dir)/locks",
+                ], "stop"
+            ).status == 0)
         // A line break in a v1 guest name never starts a forged log line.
-        let forged = try runHeartbeat(["web1\ntransition=up guest=forged", "conf_file=\(g.dir)/vmmanager.conf",
-                                       "state_dir=\(g.dir)/state", "lock_dir=\(g.dir)/locks"], "stop")
+        let forged = try runHeartbeat(
+            [
+                "web1\ntransition=up guest=forged", "conf_file=\(g.dir)/vmmanager.conf",
+                "state_dir=\(g.dir)/state", "lock_dir=\(g.dir)/locks",
+            ], "stop")
         #expect(forged.status == 0, "\(forged.stderr)")
         #expect(!forged.stderr.split(separator: "\n").contains { $0.hasPrefix("transition=") }, "\(forged.stderr)")
         // A byte order mark does not break line 1.
@@ -375,7 +411,8 @@ struct WorstDayTests {
         p = g.parameters
         p["lock_dir"] = "\(g.dir)/not-a-dir/locks"
         let lock = try runOCF("start", p)
-        #expect(lock.status == 1 && lock.stderr.contains("lock directory") && !lock.stderr.contains("CocoaError"),
-                "\(lock.stderr)")
+        #expect(
+            lock.status == 1 && lock.stderr.contains("lock directory") && !lock.stderr.contains("CocoaError"),
+            "\(lock.stderr)")
     }
 }

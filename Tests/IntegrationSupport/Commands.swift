@@ -15,7 +15,9 @@ public struct MissingExecutable: Error, CustomStringConvertible {
 /// Runs a program to its end; output is captured through files, so a large output cannot block it.
 /// - Parameter stdin: written to the program's standard input, which is then closed; nil for /dev/null.
 @discardableResult
-public func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil, stdin: Data? = nil) throws
+public func run(
+    _ path: String, _ arguments: [String], environment: [String: String]? = nil, stdin: Data? = nil
+) throws
     -> CommandResult
 {
     guard FileManager.default.isExecutableFile(atPath: path) else {
@@ -44,9 +46,10 @@ public func run(_ path: String, _ arguments: [String], environment: [String: Str
         try pipe.fileHandleForWriting.close()
     }
     while process.isRunning { Thread.sleep(forTimeInterval: 0.005) }  // waitUntilExit() spins a core on Linux
-    return CommandResult(status: process.terminationStatus,
-                         stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    return CommandResult(
+        status: process.terminationStatus,
+        stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
 }
 
 /// The repository's root directory.
@@ -80,10 +83,11 @@ public func builtProduct(_ name: String) throws -> String {
         candidates.append(linked.appendingPathComponent(name).path)
     }
     for path in candidates where FileManager.default.isExecutableFile(atPath: path) { return path }
-    throw MissingExecutable(description: """
-        \(name) is not built: no executable at \(candidates.joined(separator: " nor at ")); run `swift build` in \
-        \(packageRoot) first, with the configuration of `swift test` (`swift build -c \(configuration)`)
-        """)
+    throw MissingExecutable(
+        description: """
+            \(name) is not built: no executable at \(candidates.joined(separator: " nor at ")); run `swift build` in \
+            \(packageRoot) first, with the configuration of `swift test` (`swift build -c \(configuration)`)
+            """)
 }
 
 /// The built `vmctl`.

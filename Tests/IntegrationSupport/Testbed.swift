@@ -62,27 +62,37 @@ public struct TestbedError: Error, CustomStringConvertible {
 
 /// Runs the resource agent as Pacemaker's executor would: one action argument, parameters as
 /// `OCF_RESKEY_*`, in its own PID namespace (see testbed/in-node.sh).
-public func runOCF(_ action: String, _ parameters: [String: String], meta: [String: String] = [:],
-                   environment extra: [String: String] = [:]) throws -> CommandResult {
-    var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf",
-               "OCF_RA_VERSION_MAJOR": "1", "OCF_RA_VERSION_MINOR": "1"].merging(sanitizerEnvironment) { $1 }
+public func runOCF(
+    _ action: String, _ parameters: [String: String], meta: [String: String] = [:],
+    environment extra: [String: String] = [:]
+) throws -> CommandResult {
+    var env = [
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf",
+        "OCF_RA_VERSION_MAJOR": "1", "OCF_RA_VERSION_MINOR": "1",
+    ].merging(sanitizerEnvironment) { $1 }
     for (k, v) in parameters { env["OCF_RESKEY_\(k)"] = v }
     for (k, v) in meta { env["OCF_RESKEY_CRM_meta_\(k)"] = v }
     for (k, v) in extra { env[k] = v }
-    return try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--mount-proc", "--", agentPath, action], environment: env)
+    return try run(
+        "/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--mount-proc", "--", agentPath, action],
+        environment: env)
 }
 
 /// Runs the resource agent as heartbeat v1's ResourceManager would for `vmmanager::<arguments>`:
 /// `vmmanager arg1 arg2 ... start|stop|status`, in its own PID namespace.
 public func runHeartbeat(_ arguments: [String], _ action: String) throws -> CommandResult {
-    try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--mount-proc", "--", agentPath] + arguments + [action],
-            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HA_RESOURCEDIR": "/etc/ha.d/resource.d"]
-                .merging(sanitizerEnvironment) { $1 })
+    try run(
+        "/usr/bin/unshare",
+        ["--pid", "--fork", "--kill-child", "--mount-proc", "--", agentPath] + arguments + [action],
+        environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HA_RESOURCEDIR": "/etc/ha.d/resource.d"]
+            .merging(sanitizerEnvironment) { $1 })
 }
 
 /// A private directory for one test's agent state, locks and guest XML.
 public func scratchDirectory(_ label: String) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmm-\(label)-\(UUID().uuidString.prefix(8))").path
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "vmm-\(label)-\(UUID().uuidString.prefix(8))"
+    ).path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
 }

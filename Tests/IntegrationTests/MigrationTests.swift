@@ -4,7 +4,9 @@ import Libvirt
 import Testing
 import VMManager
 
-@Suite("Live migration between node A and node B", .serialized, .enabled(if: Testbed.isRequested, "run through `make test`"))
+@Suite(
+    "Live migration between node A and node B", .serialized,
+    .enabled(if: Testbed.isRequested, "run through `make test`"))
 struct MigrationTests {
     let testbed: Testbed
     let nodeA: Hypervisor
@@ -62,7 +64,7 @@ struct MigrationTests {
         _ = try await nodeA.start(d, readiness: .guestAgent, timeout: .seconds(90))
         var options = MigrationOptions()
         options.migrateURI = try testbed.nodeBMigrateURI()
-        options.bandwidthMiBPerSecond = 1   // 128 MiB at 1 MiB/s cannot finish in 3 s
+        options.bandwidthMiBPerSecond = 1  // 128 MiB at 1 MiB/s cannot finish in 3 s
         options.timeout = .seconds(3)
         options.progressInterval = .milliseconds(200)
         let clock = ContinuousClock()

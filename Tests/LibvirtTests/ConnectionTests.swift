@@ -55,7 +55,9 @@ struct ConnectionTests {
         }
         // The test runner itself writes to stderr from parallel tests; libvirt's own printer writes
         // lines of the form "libvirt: <origin> error : <message>".
-        let printedByLibvirt = output.split(separator: "\n").filter { $0.contains("libvirt: ") || $0.contains(" error : ") }
+        let printedByLibvirt = output.split(separator: "\n").filter {
+            $0.contains("libvirt: ") || $0.contains(" error : ")
+        }
         #expect(printedByLibvirt.isEmpty, "libvirt printed: \(printedByLibvirt)")
     }
 
@@ -74,14 +76,19 @@ struct ConnectionTests {
             </domain>
             """
         }
-        let node = "<node>\n" + [domain("running", runstate: 1), domain("paused", runstate: 3),
-                                  domain("off", runstate: 5)].joined(separator: "\n") + "\n</node>\n"
+        let node =
+            "<node>\n"
+            + [
+                domain("running", runstate: 1), domain("paused", runstate: 3),
+                domain("off", runstate: 5),
+            ].joined(separator: "\n") + "\n</node>\n"
         try node.write(toFile: "\(dir)/node.xml", atomically: true, encoding: .utf8)
 
         let c = try await Connection.open("test://\(dir)/node.xml")
-        _ = try await c.createTransientDomain(xml: """
-            <domain type='test'><name>transient</name><memory>65536</memory><os><type>hvm</type></os></domain>
-            """)
+        _ = try await c.createTransientDomain(
+            xml: """
+                <domain type='test'><name>transient</name><memory>65536</memory><os><type>hvm</type></os></domain>
+                """)
         func names(_ filter: DomainListFilter = []) async throws -> Set<String> {
             Set(try await c.domains(filter).map(\.name))
         }

@@ -73,6 +73,11 @@ struct DedicatedThreadTests {
 /// How many of the racers of `racingResumesResumeOnce` tried, and how many of them resumed.
 private final class Tally: Sendable {
     private let state = Mutex((wins: 0, tries: 0))
-    func record(won: Bool) { state.withLock { $0.tries += 1; if won { $0.wins += 1 } } }
+    func record(won: Bool) {
+        state.withLock {
+            $0.tries += 1
+            if won { $0.wins += 1 }
+        }
+    }
     var value: (wins: Int, tries: Int) { state.withLock { $0 } }
 }

@@ -309,8 +309,10 @@ struct DomainDefinitionErrorTests {
             ("<memory>-1</memory>", "<memory> value '-1'"),
             ("<memory unit='parsecs'>1</memory>", "unit 'parsecs'"),
             ("<memory unit='EiB'>100</memory>", "more than 16 EiB"),
-            ("<devices><interface type='network'><mac address='52:54:00:zz:00:01'/></interface></devices>",
-             "MAC address '52:54:00:zz:00:01' on the interface at index 0"),
+            (
+                "<devices><interface type='network'><mac address='52:54:00:zz:00:01'/></interface></devices>",
+                "MAC address '52:54:00:zz:00:01' on the interface at index 0"
+            ),
         ]
     )
     func invalidValues(fragment: String, expected: String) throws {

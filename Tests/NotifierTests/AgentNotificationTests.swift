@@ -11,18 +11,23 @@ struct AgentNotificationTests {
 
     /// Runs the agent as Pacemaker's executor would, in its own PID namespace (as the agent's own tests do).
     static func ocf(_ action: String, _ parameters: [String: String]) throws -> CommandResult {
-        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf", "OCF_RA_VERSION_MAJOR": "1",
-                   "OCF_RA_VERSION_MINOR": "1", "OCF_RESOURCE_INSTANCE": guest, "OCF_RESKEY_CRM_meta_timeout": "90000"]
+        var env = [
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf", "OCF_RA_VERSION_MAJOR": "1",
+            "OCF_RA_VERSION_MINOR": "1", "OCF_RESOURCE_INSTANCE": guest, "OCF_RESKEY_CRM_meta_timeout": "90000",
+        ]
         for (k, v) in parameters { env["OCF_RESKEY_\(k)"] = v }
         env.merge(sanitizerEnvironment) { $1 }
-        return try run("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--", agentPath, action], environment: env)
+        return try run(
+            "/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--", agentPath, action], environment: env)
     }
 
     @Test("an agent start and stop of a real guest give an 'up' and a 'down' mail with the guest's fields")
     func startAndStop() async throws {
         let scratch = try Scratch("agent")
         let smtp = try SMTPServer(in: scratch)
-        let config = try scratch.file("vmmanager.conf", """
+        let config = try scratch.file(
+            "vmmanager.conf",
+            """
             [notify]
             mail_to = admins@example.org
             smtp_url = smtp://127.0.0.1:\(smtp.port)
@@ -37,9 +42,11 @@ struct AgentNotificationTests {
         }
         let xml = try run("/bin/bash", ["\(packageRoot)/testbed/guest/domain-xml.sh", Self.guest])
         try scratch.file("\(Self.guest).xml", xml.stdout)
-        let parameters = ["config": "\(Self.guest).xml", "vm_dir": scratch.path, "state_dir": "\(scratch.path)/state",
-                          "lock_dir": "\(scratch.path)/locks", "quarantine_dir": "\(scratch.path)/quarantine",
-                          "conf_file": config]
+        let parameters = [
+            "config": "\(Self.guest).xml", "vm_dir": scratch.path, "state_dir": "\(scratch.path)/state",
+            "lock_dir": "\(scratch.path)/locks", "quarantine_dir": "\(scratch.path)/quarantine",
+            "conf_file": config,
+        ]
 
         let start = try Self.ocf("start", parameters)
         try #require(start.status == 0, "\(start.stderr)")
@@ -52,10 +59,12 @@ struct AgentNotificationTests {
         let mails = await smtp.waitForMessages(2)
         try #require(mails.count == 2, "\(mails.map(\.subject))")
         let host = TransitionEvent.localNode
-        let up = try #require(mails.first { $0.subject == "Virtual machine \(Self.guest) up on \(host)" },
-                              "\(mails.map(\.subject))")
-        let down = try #require(mails.first { $0.subject == "Virtual machine \(Self.guest) down on \(host)" },
-                                "\(mails.map(\.subject))")
+        let up = try #require(
+            mails.first { $0.subject == "Virtual machine \(Self.guest) up on \(host)" },
+            "\(mails.map(\.subject))")
+        let down = try #require(
+            mails.first { $0.subject == "Virtual machine \(Self.guest) down on \(host)" },
+            "\(mails.map(\.subject))")
         #expect(up.body.contains("Virtual Machine: \(Self.guest)\n"))
         #expect(up.body.contains("Status: up - running (booted)\n"), "\(up.body)")
         #expect(up.body.contains("Config: \(scratch.path)/\(Self.guest).xml\n"))

@@ -8,38 +8,50 @@ import VMManagerDelivery
 struct PacemakerAlertTests {
     @Test("a lost node and a joined node")
     func nodes() throws {
-        let lost = try #require(PacemakerAlert.event(environment: [
-            "CRM_alert_kind": "node", "CRM_alert_node": "node2", "CRM_alert_desc": "lost", "CRM_alert_nodeid": "2",
-            "CRM_alert_timestamp_epoch": "1700000000", "CRM_alert_timestamp_usec": "250000",
-        ], localNode: "node1"))
+        let lost = try #require(
+            PacemakerAlert.event(
+                environment: [
+                    "CRM_alert_kind": "node", "CRM_alert_node": "node2", "CRM_alert_desc": "lost",
+                    "CRM_alert_nodeid": "2",
+                    "CRM_alert_timestamp_epoch": "1700000000", "CRM_alert_timestamp_usec": "250000",
+                ], localNode: "node1"))
         #expect(lost.transition == .nodeLost && lost.clusterNode == "node2" && lost.node == "node1")
         #expect(lost.guest == nil && lost.source == .alert)
         #expect(lost.timestamp == Date(timeIntervalSince1970: 1_700_000_000.25))
         #expect(lost.subject == "Cluster node node2 lost (reported by node1)")
         #expect(lost.details["nodeid"] == "2")
-        let joined = try #require(PacemakerAlert.event(environment: [
-            "CRM_alert_kind": "node", "CRM_alert_node": "node2", "CRM_alert_desc": "member",
-        ], localNode: "node1"))
+        let joined = try #require(
+            PacemakerAlert.event(
+                environment: [
+                    "CRM_alert_kind": "node", "CRM_alert_node": "node2", "CRM_alert_desc": "member",
+                ], localNode: "node1"))
         #expect(joined.transition == .nodeJoined)
     }
 
     @Test("fencing: done and failed")
     func fencing() throws {
-        let done = try #require(PacemakerAlert.event(environment: [
-            "CRM_alert_kind": "fencing", "CRM_alert_node": "node2", "CRM_alert_rc": "0", "CRM_alert_task": "reboot",
-            "CRM_alert_desc": "Operation reboot of node2 by node1 for pacemaker-controld.1234@node1: OK",
-        ], localNode: "node1"))
+        let done = try #require(
+            PacemakerAlert.event(
+                environment: [
+                    "CRM_alert_kind": "fencing", "CRM_alert_node": "node2", "CRM_alert_rc": "0",
+                    "CRM_alert_task": "reboot",
+                    "CRM_alert_desc": "Operation reboot of node2 by node1 for pacemaker-controld.1234@node1: OK",
+                ], localNode: "node1"))
         #expect(done.transition == .fenced && done.reason.hasPrefix("Operation reboot of node2"))
-        let failed = try #require(PacemakerAlert.event(environment: [
-            "CRM_alert_kind": "fencing", "CRM_alert_node": "node2", "CRM_alert_rc": "1",
-        ], localNode: "node1"))
+        let failed = try #require(
+            PacemakerAlert.event(
+                environment: [
+                    "CRM_alert_kind": "fencing", "CRM_alert_node": "node2", "CRM_alert_rc": "1",
+                ], localNode: "node1"))
         #expect(failed.transition == .fencingFailed)
     }
 
     @Test("a failed resource operation is notified; success, cancellation and attributes are not")
     func resources() throws {
-        let base = ["CRM_alert_kind": "resource", "CRM_alert_node": "node1", "CRM_alert_rsc": "vm-web1",
-                    "CRM_alert_task": "start", "CRM_alert_interval": "0", "CRM_alert_target_rc": "0"]
+        let base = [
+            "CRM_alert_kind": "resource", "CRM_alert_node": "node1", "CRM_alert_rsc": "vm-web1",
+            "CRM_alert_task": "start", "CRM_alert_interval": "0", "CRM_alert_target_rc": "0",
+        ]
         var failed = base
         failed["CRM_alert_rc"] = "1"
         failed["CRM_alert_desc"] = "error"
@@ -63,9 +75,11 @@ struct PacemakerAlertTests {
 
     @Test("the older CRM_notify_* names work too, and control characters are cleaned")
     func legacyNames() throws {
-        let e = try #require(PacemakerAlert.event(environment: [
-            "CRM_notify_kind": "node", "CRM_notify_node": "node2\r\nBcc: x@y", "CRM_notify_desc": "lost",
-        ], localNode: "node1"))
+        let e = try #require(
+            PacemakerAlert.event(
+                environment: [
+                    "CRM_notify_kind": "node", "CRM_notify_node": "node2\r\nBcc: x@y", "CRM_notify_desc": "lost",
+                ], localNode: "node1"))
         #expect(e.clusterNode == "node2  Bcc: x@y")
     }
 }
@@ -77,28 +91,30 @@ struct WatcherDecisionTests {
     }
 
     /// libvirt's VIR_DOMAIN_EVENT_* numbers: type, detail → what the watcher makes of it.
-    @Test("libvirt life-cycle events map to transitions", arguments: [
-        (8, 0, "report crashed"),  // crashed (panicked)
-        (5, 2, "report crashed"),  // stopped (crashed)
-        (5, 5, "report crashed"),  // stopped (failed): QEMU died
-        (6, 1, "report shut-down-by-guest"),  // shutdown (guest)
-        (6, 2, "ignore"),  // shutdown (host): the stop follows
-        (3, 2, "report paused-io-error"),  // suspended (ioerror)
-        (3, 3, "report paused-watchdog"),
-        (3, 0, "outside paused"),  // suspended (paused)
-        (4, 0, "outside resumed"),  // resumed (unpaused)
-        (2, 0, "outside up"),  // started (booted)
-        (2, 2, "outside resumed-from-saved"),  // started (restored)
-        (5, 0, "outside down"),  // stopped (shutdown)
-        (5, 1, "outside down"),  // stopped (destroyed)
-        (5, 4, "outside down"),  // stopped (saved)
-        (2, 1, "ignore"),  // started (migrated)
-        (3, 1, "ignore"),  // suspended (migrated)
-        (4, 1, "ignore"),  // resumed (migrated)
-        (5, 3, "ignore"),  // stopped (migrated)
-        (0, 0, "ignore"),  // defined
-        (42, 0, "ignore"),  // unknown to this build
-    ])
+    @Test(
+        "libvirt life-cycle events map to transitions",
+        arguments: [
+            (8, 0, "report crashed"),  // crashed (panicked)
+            (5, 2, "report crashed"),  // stopped (crashed)
+            (5, 5, "report crashed"),  // stopped (failed): QEMU died
+            (6, 1, "report shut-down-by-guest"),  // shutdown (guest)
+            (6, 2, "ignore"),  // shutdown (host): the stop follows
+            (3, 2, "report paused-io-error"),  // suspended (ioerror)
+            (3, 3, "report paused-watchdog"),
+            (3, 0, "outside paused"),  // suspended (paused)
+            (4, 0, "outside resumed"),  // resumed (unpaused)
+            (2, 0, "outside up"),  // started (booted)
+            (2, 2, "outside resumed-from-saved"),  // started (restored)
+            (5, 0, "outside down"),  // stopped (shutdown)
+            (5, 1, "outside down"),  // stopped (destroyed)
+            (5, 4, "outside down"),  // stopped (saved)
+            (2, 1, "ignore"),  // started (migrated)
+            (3, 1, "ignore"),  // suspended (migrated)
+            (4, 1, "ignore"),  // resumed (migrated)
+            (5, 3, "ignore"),  // stopped (migrated)
+            (0, 0, "ignore"),  // defined
+            (42, 0, "ignore"),  // unknown to this build
+        ])
     func classify(type: Int32, detail: Int32, expected: String) {
         let verdict = LifecycleVerdict.classify(Self.lifecycle(type, detail))
         let text: String
@@ -115,12 +131,13 @@ struct WatcherDecisionTests {
         let scratch = try Scratch("action")
         let locks = "\(scratch.path)/locks"
         try FileManager.default.createDirectory(atPath: locks, withIntermediateDirectories: true)
-        let (notifier, _) = try scratch.notifier("[notify]\nmail_to = a@example.org\nspool_dir = \(scratch.path)/spool\n")
+        let (notifier, _) = try scratch.notifier(
+            "[notify]\nmail_to = a@example.org\nspool_dir = \(scratch.path)/spool\n")
         let now = Date()
         #expect(!ClusterActionCheck.isClusterAction(guest: "web1", at: now, lockDirectory: locks, notifier: notifier))
 
         // The agent holds the lock (another open file description, as another process would).
-        let fd = open("\(locks)/web1.lock", O_RDWR | O_CREAT, 0o644)
+        let fd = open("\(locks)/web1.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         #expect(flock(fd, LOCK_EX) == 0)
         #expect(ClusterActionCheck.isLocked(guest: "web1", lockDirectory: locks))
         #expect(ClusterActionCheck.isClusterAction(guest: "web1", at: now, lockDirectory: locks, notifier: notifier))
@@ -131,8 +148,10 @@ struct WatcherDecisionTests {
         notifier.record(sampleEvent(guest: "web1"))
         #expect(ClusterActionCheck.isClusterAction(guest: "web1", at: now, lockDirectory: locks, notifier: notifier))
         // ... but not an event a minute later, nor an event of another guest.
-        #expect(!ClusterActionCheck.isClusterAction(guest: "web1", at: now.addingTimeInterval(60), lockDirectory: locks,
-                                                    notifier: notifier))
+        #expect(
+            !ClusterActionCheck.isClusterAction(
+                guest: "web1", at: now.addingTimeInterval(60), lockDirectory: locks,
+                notifier: notifier))
         #expect(!ClusterActionCheck.isClusterAction(guest: "db1", at: now, lockDirectory: locks, notifier: notifier))
         // The watcher's own records do not count as actions.
         var watched = sampleEvent(guest: "db1")

@@ -11,7 +11,8 @@ struct DeliveryTests {
     func mailContent() async throws {
         let scratch = try Scratch("mail")
         let smtp = try SMTPServer(in: scratch)
-        let (notifier, _) = try scratch.notifier("""
+        let (notifier, _) = try scratch.notifier(
+            """
             [notify]
             mail_to = admins@example.org, ops@example.org
             mail_from = cluster@example.org
@@ -33,13 +34,16 @@ struct DeliveryTests {
         #expect(mail.header("Message-ID") == "<\(event.id.uuidString.lowercased())@node1>")
         #expect(mail.header("To") == "admins@example.org, ops@example.org")
         #expect(mail.header("MIME-Version") == "1.0")
-        #expect(mail.header("Content-Type")?.hasPrefix("text/plain; charset=\"utf-8\"") == true
-            || mail.header("Content-Type")?.hasPrefix("text/plain; charset=utf-8") == true)
+        #expect(
+            mail.header("Content-Type")?.hasPrefix("text/plain; charset=\"utf-8\"") == true
+                || mail.header("Content-Type")?.hasPrefix("text/plain; charset=utf-8") == true)
         #expect(mail.header("Date")?.hasSuffix("+0000") == true)
-        for line in ["Virtual Machine: web1", "Status: up - running (restored)", "Uptime: 01:02:05",
-                     "Config: /etc/vmmanager/guests/web1.xml", "Host: node1", "Reason: start: booted",
-                     "Restore took: 0.53 s", "Boot wait: 5.20 s", "Migration downtime: 12 ms",
-                     "Event id: \(event.id.uuidString.lowercased())"] {
+        for line in [
+            "Virtual Machine: web1", "Status: up - running (restored)", "Uptime: 01:02:05",
+            "Config: /etc/vmmanager/guests/web1.xml", "Host: node1", "Reason: start: booted",
+            "Restore took: 0.53 s", "Boot wait: 5.20 s", "Migration downtime: 12 ms",
+            "Event id: \(event.id.uuidString.lowercased())",
+        ] {
             #expect(mail.body.contains(line + "\n"), "body lacks \(line)")
         }
     }
@@ -48,7 +52,8 @@ struct DeliveryTests {
     func injection() async throws {
         let scratch = try Scratch("inject")
         let smtp = try SMTPServer(in: scratch)
-        let (notifier, _) = try scratch.notifier("""
+        let (notifier, _) = try scratch.notifier(
+            """
             [notify]
             mail_to = admins@example.org
             smtp_url = smtp://127.0.0.1:\(smtp.port)
@@ -61,8 +66,9 @@ struct DeliveryTests {
         notifier.record(event)
         #expect(await notifier.deliverPending().delivered == 1)
         let mail = try #require(await smtp.waitForMessages(1).first)
-        #expect(!mail.rawHeaderNames.contains { ["bcc", "x-injected"].contains($0.lowercased()) },
-                "headers: \(mail.rawHeaderNames)")
+        #expect(
+            !mail.rawHeaderNames.contains { ["bcc", "x-injected"].contains($0.lowercased()) },
+            "headers: \(mail.rawHeaderNames)")
         #expect(mail.header("Bcc") == nil && mail.header("X-Injected") == nil)
         #expect(mail.recipients == ["admins@example.org"])
         #expect(mail.subject == "Virtual machine web1 X-Injected: yes up on node1 Bcc: evil2@x")
@@ -74,7 +80,8 @@ struct DeliveryTests {
         let scratch = try Scratch("hundred")
         let smtp = try SMTPServer(in: scratch)
         smtp.stop()
-        let (notifier, config) = try scratch.notifier("""
+        let (notifier, config) = try scratch.notifier(
+            """
             [notify]
             mail_to = admins@example.org
             smtp_url = smtp://127.0.0.1:\(smtp.port)
@@ -84,7 +91,8 @@ struct DeliveryTests {
         var ids: Set<String> = []
         let vmctl = try vmctlPath
         for i in 0..<100 {
-            let event = sampleEvent(guest: "vm\(i % 7)", transition: i % 2 == 0 ? .down : .up, reason: "transition \(i)")
+            let event = sampleEvent(
+                guest: "vm\(i % 7)", transition: i % 2 == 0 ? .down : .up, reason: "transition \(i)")
             ids.insert(event.id.uuidString.lowercased())
             // What the agent does: record, then a detached flush, which finds the server down.
             guard case .spooled = notifier.recordAndFlush(event, flushExecutable: vmctl) else {
@@ -115,7 +123,8 @@ struct DeliveryTests {
         let scratch = try Scratch("hook")
         let secret = try scratch.file("webhook.secret", "correct horse battery staple\n")
         let hook = try HTTPReceiver(in: scratch, ["--fail-first", "3", "--secret-file", secret])
-        let (notifier, _) = try scratch.notifier("""
+        let (notifier, _) = try scratch.notifier(
+            """
             [notify]
             webhook_url = \(hook.url)
             webhook_secret_file = \(secret)
@@ -149,7 +158,8 @@ struct DeliveryTests {
         let scratch = try Scratch("targets")
         let smtp = try SMTPServer(in: scratch)
         let hook = try HTTPReceiver(in: scratch, ["--fail-first", "1000"])
-        let (notifier, _) = try scratch.notifier("""
+        let (notifier, _) = try scratch.notifier(
+            """
             [notify]
             mail_to = admins@example.org
             smtp_url = smtp://127.0.0.1:\(smtp.port)
@@ -183,7 +193,8 @@ struct DeliveryTests {
     func clientErrorNotRetried() async throws {
         let scratch = try Scratch("404")
         let hook = try HTTPReceiver(in: scratch, ["--fail-first", "1000", "--status", "404"])
-        let (notifier, _) = try scratch.notifier("""
+        let (notifier, _) = try scratch.notifier(
+            """
             [notify]
             webhook_url = \(hook.url)
             webhook_backoff = 0.05
@@ -199,7 +210,8 @@ struct DeliveryTests {
     func webhookTimeout() async throws {
         let scratch = try Scratch("timeout")
         let hook = try HTTPReceiver(in: scratch, ["--hang-first", "1"])
-        let (notifier, _) = try scratch.notifier("""
+        let (notifier, _) = try scratch.notifier(
+            """
             [notify]
             webhook_url = \(hook.url)
             webhook_timeout = 0.5
@@ -221,7 +233,8 @@ struct DeliveryTests {
         let scratch = try Scratch("mode")
         let secret = try scratch.file("webhook.secret", "s3cret\n", mode: 0o644)
         let hook = try HTTPReceiver(in: scratch)
-        let (notifier, config) = try scratch.notifier("""
+        let (notifier, config) = try scratch.notifier(
+            """
             [notify]
             webhook_url = \(hook.url)
             webhook_secret_file = \(secret)
@@ -242,7 +255,8 @@ struct DeliveryTests {
     func startTLSAndAuth() async throws {
         let scratch = try Scratch("tls")
         let (cert, key) = try selfSignedCertificate(in: scratch)
-        let smtp = try SMTPServer(in: scratch, ["--starttls", cert, key, "--require-starttls", "--auth", "alice:pw-123"])
+        let smtp = try SMTPServer(
+            in: scratch, ["--starttls", cert, key, "--require-starttls", "--auth", "alice:pw-123"])
         let password = try scratch.file("smtp.password", "pw-123\n")
         let base = """
             [notify]
@@ -271,7 +285,8 @@ struct DeliveryTests {
         let scratch = try Scratch("smtps")
         let (cert, key) = try selfSignedCertificate(in: scratch)
         let smtp = try SMTPServer(in: scratch, ["--smtps", cert, key])
-        let (notifier, _) = try scratch.notifier("""
+        let (notifier, _) = try scratch.notifier(
+            """
             [notify]
             mail_to = admins@example.org
             smtp_url = smtps://127.0.0.1:\(smtp.port)
@@ -287,7 +302,8 @@ struct DeliveryTests {
     func perGuestRecipients() async throws {
         let scratch = try Scratch("guests")
         let smtp = try SMTPServer(in: scratch)
-        let (notifier, _) = try scratch.notifier("""
+        let (notifier, _) = try scratch.notifier(
+            """
             [notify]
             mail_to = admins@example.org
             smtp_url = smtp://127.0.0.1:\(smtp.port)
@@ -322,9 +338,13 @@ func flushRunning(_ scratch: Scratch) -> Bool {
 func selfSignedCertificate(in scratch: Scratch) throws -> (cert: String, key: String) {
     let cert = "\(scratch.path)/cert.pem"
     let key = "\(scratch.path)/key.pem"
-    let r = try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                                         "-days", "2", "-subj", "/CN=localhost",
-                                         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+    let r = try run(
+        "/usr/bin/openssl",
+        [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+            "-days", "2", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ])
     try #require(r.status == 0, "openssl: \(r.stderr)")
     return (cert, key)
 }

@@ -13,7 +13,9 @@ struct MailMessageTests {
         let unfolded = parts[0].replacingOccurrences(of: "\r\n ", with: " ")
         let headers = unfolded.components(separatedBy: "\r\n").map { line -> (String, String) in
             let colon = line.firstIndex(of: ":")!
-            return (String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+            return (
+                String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            )
         }
         return (headers, parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
@@ -49,21 +51,26 @@ struct MailMessageTests {
         let event = sampleEvent()
         let body = MailMessage.body(event)
         let lines = body.components(separatedBy: "\n")
-        #expect(Array(lines.prefix(5)) == [
-            "Virtual Machine: web1", "Status: up - running (restored)", "Uptime: 01:02:05",
-            "Config: /etc/vmmanager/guests/web1.xml", "Host: node1",
-        ])
-        for line in ["Reason: start: booted", "Previous state: shut off (saved)", "Restore took: 0.53 s",
-                     "Boot wait: 5.20 s", "Migration downtime: 12 ms", "Source: agent",
-                     "Event id: \(event.id.uuidString.lowercased())", "Guest UUID: 4b1c7a36-9d0e-5f2a-8c3b-2d1e0f9a8b7c"] {
+        #expect(
+            Array(lines.prefix(5)) == [
+                "Virtual Machine: web1", "Status: up - running (restored)", "Uptime: 01:02:05",
+                "Config: /etc/vmmanager/guests/web1.xml", "Host: node1",
+            ])
+        for line in [
+            "Reason: start: booted", "Previous state: shut off (saved)", "Restore took: 0.53 s",
+            "Boot wait: 5.20 s", "Migration downtime: 12 ms", "Source: agent",
+            "Event id: \(event.id.uuidString.lowercased())", "Guest UUID: 4b1c7a36-9d0e-5f2a-8c3b-2d1e0f9a8b7c",
+        ] {
             #expect(lines.contains(line), "missing: \(line)")
         }
     }
 
-    @Test("CR and LF in any field never start a header", arguments: [
-        "ok\r\nBcc: evil@example.com", "ok\nBcc: evil@example.com", "ok\rBcc: evil@example.com",
-        "ok\r\n\r\nBcc: evil@example.com", "ok\u{0B}\u{0C}\u{85}\u{2028}Bcc: evil@example.com",
-    ])
+    @Test(
+        "CR and LF in any field never start a header",
+        arguments: [
+            "ok\r\nBcc: evil@example.com", "ok\nBcc: evil@example.com", "ok\rBcc: evil@example.com",
+            "ok\r\n\r\nBcc: evil@example.com", "ok\u{0B}\u{0C}\u{85}\u{2028}Bcc: evil@example.com",
+        ])
     func injection(payload: String) {
         var event = sampleEvent(guest: "web1" + payload, reason: payload)
         event.node = "node1" + payload
@@ -101,11 +108,13 @@ struct MailMessageTests {
 
     @Test("cluster events name the node or resource in the subject")
     func clusterSubjects() {
-        let lost = TransitionEvent(transition: .nodeLost, guest: nil, clusterNode: "node2", reason: "lost", node: "node1",
-                                   source: .alert)
+        let lost = TransitionEvent(
+            transition: .nodeLost, guest: nil, clusterNode: "node2", reason: "lost", node: "node1",
+            source: .alert)
         #expect(lost.subject == "Cluster node node2 lost (reported by node1)")
-        let failed = TransitionEvent(transition: .startFailed, guest: nil, resource: "vm-web1", reason: "rc 1",
-                                     node: "node1", source: .alert)
+        let failed = TransitionEvent(
+            transition: .startFailed, guest: nil, resource: "vm-web1", reason: "rc 1",
+            node: "node1", source: .alert)
         #expect(failed.subject == "Resource vm-web1 start-failed on node1")
     }
 
@@ -113,12 +122,14 @@ struct MailMessageTests {
     func webhookSchema() throws {
         var event = sampleEvent()
         event.guestUptimeSeconds = nil
-        let json = try #require(JSONSerialization.jsonObject(with: Data(WebhookPayload(event).json())) as? [String: Any])
-        #expect(Set(json.keys) == [
-            "schema", "id", "timestamp", "transition", "source", "node", "guest", "cluster_node", "resource",
-            "reason", "previous_state", "new_state", "guest_uptime_seconds", "config_path", "durations", "details",
-            "subject",
-        ])
+        let json = try #require(
+            JSONSerialization.jsonObject(with: Data(WebhookPayload(event).json())) as? [String: Any])
+        #expect(
+            Set(json.keys) == [
+                "schema", "id", "timestamp", "transition", "source", "node", "guest", "cluster_node", "resource",
+                "reason", "previous_state", "new_state", "guest_uptime_seconds", "config_path", "durations", "details",
+                "subject",
+            ])
         #expect(json["schema"] as? String == "vmmanager.transition.v1")
         #expect(json["id"] as? String == event.id.uuidString.lowercased())
         #expect(json["guest_uptime_seconds"] is NSNull)

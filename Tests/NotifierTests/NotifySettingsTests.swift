@@ -19,7 +19,8 @@ struct NotifySettingsTests {
 
     @Test("[notify] values, and a [guest NAME] section overrides them for its guest only")
     func overrides() throws {
-        let file = try Self.parse("""
+        let file = try Self.parse(
+            """
             [notify]
             mail_to = admins@example.org, ops@example.org
             mail_from = cluster@example.org
@@ -39,10 +40,11 @@ struct NotifySettingsTests {
         let node = try NotifySettings.resolve(file: file, guest: nil)
         #expect(node.mailTo == ["admins@example.org", "ops@example.org"])
         #expect(node.webhookURLs.count == 2 && node.webhookTimeout == .milliseconds(2500) && node.webhookRetries == 5)
-        #expect(node.targets.map(\.description) == [
-            "mail to admins@example.org, ops@example.org via smtps://mail.example.org:465",
-            "webhook https://hooks.example.org/a", "webhook https://hooks.example.org/b",
-        ])
+        #expect(
+            node.targets.map(\.description) == [
+                "mail to admins@example.org, ops@example.org via smtps://mail.example.org:465",
+                "webhook https://hooks.example.org/a", "webhook https://hooks.example.org/b",
+            ])
         let web1 = try NotifySettings.resolve(file: file, guest: "web1")
         #expect(web1.mailTo == ["web-team@example.org"])
         #expect(web1.webhookURLs.isEmpty, "an empty value switches the guest's webhooks off")
@@ -51,20 +53,24 @@ struct NotifySettingsTests {
         #expect(db1.mailTo == node.mailTo)
     }
 
-    @Test("errors name the file, the line and the key", arguments: [
-        ("[notify]\nmail_too = a@example.org\n", 2, "mail_too", ConfigError.Kind.unknownKey),
-        ("[notify]\nmail_to = a@example.org\nsmtp_url = http://x\n", 3, "smtp_url", .invalidValue),
-        ("[notify]\n\nsmtp_starttls = maybe\n", 3, "smtp_starttls", .invalidValue),
-        ("[notify]\nmail_to = Admin <a@example.org>\n", 2, "mail_to", .invalidValue),
-        ("[notify]\nwebhook_url = https://user:pw@x.example/h\n", 2, "webhook_url", .invalidValue),
-        ("[notify]\nwebhook_retries = -1\n", 2, "webhook_retries", .invalidValue),
-        ("[notify]\nwebhook_timeout = 0\n", 2, "webhook_timeout", .invalidValue),
-        ("[notify]\nspool_dir = relative/dir\n", 2, "spool_dir", .invalidValue),
-        ("[notify]\nsmtp_user = u\n", 2, "smtp_user", .invalidValue),
-        ("[notify]\nsmtp_url = smtp://mail.example.org\nsmtp_starttls = no\nsmtp_user = u\nsmtp_password_file = /p\n",
-         3, "smtp_starttls", .invalidValue),
-        ("[notify]\nmail_to = a@example.org\n[guest web1]\nspool_dir = /x\n", 4, "spool_dir", .invalidValue),
-    ])
+    @Test(
+        "errors name the file, the line and the key",
+        arguments: [
+            ("[notify]\nmail_too = a@example.org\n", 2, "mail_too", ConfigError.Kind.unknownKey),
+            ("[notify]\nmail_to = a@example.org\nsmtp_url = http://x\n", 3, "smtp_url", .invalidValue),
+            ("[notify]\n\nsmtp_starttls = maybe\n", 3, "smtp_starttls", .invalidValue),
+            ("[notify]\nmail_to = Admin <a@example.org>\n", 2, "mail_to", .invalidValue),
+            ("[notify]\nwebhook_url = https://user:pw@x.example/h\n", 2, "webhook_url", .invalidValue),
+            ("[notify]\nwebhook_retries = -1\n", 2, "webhook_retries", .invalidValue),
+            ("[notify]\nwebhook_timeout = 0\n", 2, "webhook_timeout", .invalidValue),
+            ("[notify]\nspool_dir = relative/dir\n", 2, "spool_dir", .invalidValue),
+            ("[notify]\nsmtp_user = u\n", 2, "smtp_user", .invalidValue),
+            (
+                "[notify]\nsmtp_url = smtp://mail.example.org\nsmtp_starttls = no\nsmtp_user = u\nsmtp_password_file = /p\n",
+                3, "smtp_starttls", .invalidValue
+            ),
+            ("[notify]\nmail_to = a@example.org\n[guest web1]\nspool_dir = /x\n", 4, "spool_dir", .invalidValue),
+        ])
     func errors(text: String, line: Int, key: String, kind: ConfigError.Kind) throws {
         let file = try Self.parse(text)
         #expect {
@@ -83,8 +89,9 @@ struct NotifySettingsTests {
         #expect(try NotifySettings.resolve(file: file, guest: nil).smtpUser == "u")
     }
 
-    @Test("a secret file readable by others is refused, naming the file and its mode",
-          arguments: [0o644, 0o640, 0o604, 0o660])
+    @Test(
+        "a secret file readable by others is refused, naming the file and its mode",
+        arguments: [0o644, 0o640, 0o604, 0o660])
     func secretModeRefused(mode: Int) throws {
         let scratch = try Scratch("secret")
         let path = try scratch.file("webhook.secret", "s3cret\n", mode: mode)
@@ -114,9 +121,10 @@ struct NotifySettingsTests {
     @Test("the keys a guest section may override are every key but spool_dir")
     func keys() {
         #expect(NotifySettings.guestKeys == NotifySettings.keys.subtracting(["spool_dir"]))
-        #expect(NotifySettings.keys.isSuperset(of: [
-            "mail_to", "mail_from", "smtp_url", "smtp_starttls", "smtp_user", "smtp_password_file", "tls_verify",
-            "webhook_url", "webhook_secret_file", "webhook_timeout", "webhook_retries", "spool_dir",
-        ]))
+        #expect(
+            NotifySettings.keys.isSuperset(of: [
+                "mail_to", "mail_from", "smtp_url", "smtp_starttls", "smtp_user", "smtp_password_file", "tls_verify",
+                "webhook_url", "webhook_secret_file", "webhook_timeout", "webhook_retries", "spool_dir",
+            ]))
     }
 }

@@ -43,7 +43,8 @@ struct SpoolTests {
         #expect(!names.contains { $0.hasPrefix(".tmp-") })
     }
 
-    @Test("an event of a kind this build does not know (an older or newer spool) is read, kept and written back as it is")
+    @Test(
+        "an event of a kind this build does not know (an older or newer spool) is read, kept and written back as it is")
     func unknownKindSurvives() throws {
         let scratch = try Scratch("unknown-kind")
         let (notifier, _) = try scratch.notifier(Self.downConfig(scratch))
@@ -66,11 +67,13 @@ struct SpoolTests {
 
     @Test("transition kinds keep the raw values the spool, mails and webhooks carry")
     func kindRawValues() throws {
-        let expected = ["up", "down", "migrated", "crashed", "resumed-from-saved", "restore-failed-cold-booted",
-                        "stale-image-discarded", "saved-state-conflict", "stop-escalated", "start-failed",
-                        "shut-down-by-guest", "paused", "paused-io-error", "paused-watchdog", "resumed", "node-lost",
-                        "node-joined", "fenced", "fencing-failed", "recovery-requested", "restarted-locally",
-                        "handed-to-peer", "test"]
+        let expected = [
+            "up", "down", "migrated", "crashed", "resumed-from-saved", "restore-failed-cold-booted",
+            "stale-image-discarded", "saved-state-conflict", "stop-escalated", "start-failed",
+            "shut-down-by-guest", "paused", "paused-io-error", "paused-watchdog", "resumed", "node-lost",
+            "node-joined", "fenced", "fencing-failed", "recovery-requested", "restarted-locally",
+            "handed-to-peer", "test",
+        ]
         #expect(TransitionKind.named.map(\.rawValue) == expected)
         for raw in expected {
             let kind = TransitionKind(rawValue: raw)
@@ -103,9 +106,10 @@ struct SpoolTests {
                 return
             }
             var spawned: Result<Int32, SpoolError> = .success(0)
-            spawns.append(clock.measure {
-                spawned = Notifier.spawnBackgroundFlush(executable: vmctl, configPath: config)
-            })
+            spawns.append(
+                clock.measure {
+                    spawned = Notifier.spawnBackgroundFlush(executable: vmctl, configPath: config)
+                })
             let pid = try spawned.get()
             // As after a real action: the next one comes once this flush has given up on the dead targets.
             #expect(await eventually(timeout: 10) { kill(pid, 0) != 0 })
@@ -121,7 +125,8 @@ struct SpoolTests {
     func unwritableSpool() throws {
         let scratch = try Scratch("unwritable")
         let blocker = try scratch.file("not-a-dir", "")
-        let file = try ConfigFile.parse("[notify]\nmail_to = a@example.org\nspool_dir = \(blocker)/spool\n", path: "x.conf")
+        let file = try ConfigFile.parse(
+            "[notify]\nmail_to = a@example.org\nspool_dir = \(blocker)/spool\n", path: "x.conf")
         let notifier = Notifier(configuration: file)
         guard case .failed(let why) = notifier.record(sampleEvent()) else {
             Issue.record("expected a failure")
@@ -133,7 +138,8 @@ struct SpoolTests {
     @Test("no target for the guest: nothing is spooled")
     func disabled() throws {
         let scratch = try Scratch("disabled")
-        let (notifier, _) = try scratch.notifier("""
+        let (notifier, _) = try scratch.notifier(
+            """
             [notify]
             spool_dir = \(scratch.path)/spool
             [guest web1]
@@ -146,7 +152,9 @@ struct SpoolTests {
     @Test("a broken configuration still spools (the event waits for the fix) and the flush says why")
     func brokenConfiguration() async throws {
         let scratch = try Scratch("broken")
-        let config = try scratch.file("vmmanager.conf", """
+        let config = try scratch.file(
+            "vmmanager.conf",
+            """
             [notify]
             mail_to = a@example.org
             spool_dir = \(scratch.path)/spool

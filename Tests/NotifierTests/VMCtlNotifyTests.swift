@@ -8,7 +8,9 @@ import VMManagerDelivery
 @Suite("vmctl notify and alert", .serialized)
 struct VMCtlNotifyTests {
     static func config(_ scratch: Scratch, smtp: SMTPServer, hook: HTTPReceiver?) throws -> String {
-        try scratch.file("vmmanager.conf", """
+        try scratch.file(
+            "vmmanager.conf",
+            """
             [notify]
             mail_to = admins@example.org
             smtp_url = smtp://127.0.0.1:\(smtp.port)
@@ -28,7 +30,8 @@ struct VMCtlNotifyTests {
         let ok = try run(vmctlPath, ["notify", "test", "--config", config])
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
         let lines = ok.stdout.split(separator: "\n")
-        #expect(lines.contains { $0.hasPrefix("mail to admins@example.org via smtp://127.0.0.1:\(smtp.port): accepted") })
+        #expect(
+            lines.contains { $0.hasPrefix("mail to admins@example.org via smtp://127.0.0.1:\(smtp.port): accepted") })
         #expect(lines.contains { $0.hasPrefix("webhook \(hook.url): accepted") && $0.hasSuffix("HTTP 200") })
         #expect(await smtp.waitForMessages(1).first?.subject.hasPrefix("vmmanager test on ") == true)
         #expect(hook.records().count == 1)
@@ -96,18 +99,24 @@ struct VMCtlNotifyTests {
         let clock = ContinuousClock()
         var r: CommandResult?
         let elapsed = try clock.measure {
-            r = try run(vmctlPath, ["alert", "--config", config], environment: [
-                "CRM_alert_kind": "node", "CRM_alert_node": "node2", "CRM_alert_desc": "lost", "CRM_alert_nodeid": "2",
-                "CRM_alert_version": "2.1.5", "CRM_alert_recipient": "",
-            ])
+            r = try run(
+                vmctlPath, ["alert", "--config", config],
+                environment: [
+                    "CRM_alert_kind": "node", "CRM_alert_node": "node2", "CRM_alert_desc": "lost",
+                    "CRM_alert_nodeid": "2",
+                    "CRM_alert_version": "2.1.5", "CRM_alert_recipient": "",
+                ])
         }
         #expect(r?.status == 0, "\(r?.stderr ?? "")")
         #expect(elapsed < .seconds(2), "the alert agent waited for delivery: \(elapsed)")
         let mail = try #require(await smtp.waitForMessages(1).first)
         #expect(mail.subject == "Cluster node node2 lost (reported by \(TransitionEvent.localNode))")
         #expect(mail.body.contains("Reason: cluster node node2 (node id 2) is now lost"))
-        #expect(await eventually { (try? FileManager.default.contentsOfDirectory(atPath: "\(scratch.path)/spool"))?
-            .allSatisfy { $0.hasPrefix(".") } ?? true })
+        #expect(
+            await eventually {
+                (try? FileManager.default.contentsOfDirectory(atPath: "\(scratch.path)/spool"))?
+                    .allSatisfy { $0.hasPrefix(".") } ?? true
+            })
     }
 
     @Test("alert_vmmanager.sh (as root) and --stdin deliver a failed resource operation; a success is ignored")
@@ -115,10 +124,12 @@ struct VMCtlNotifyTests {
         let scratch = try Scratch("cli-script")
         let smtp = try SMTPServer(in: scratch)
         let config = try Self.config(scratch, smtp: smtp, hook: nil)
-        let failed = try ["CRM_alert_kind": "resource", "CRM_alert_node": "node1", "CRM_alert_rsc": "vm-web1",
-                      "CRM_alert_task": "monitor", "CRM_alert_interval": "10000", "CRM_alert_rc": "1",
-                      "CRM_alert_target_rc": "0", "CRM_alert_desc": "error", "PATH": "/usr/bin:/bin",
-                      "VMCTL": vmctlPath, "VMMANAGER_CONF": config]
+        let failed = try [
+            "CRM_alert_kind": "resource", "CRM_alert_node": "node1", "CRM_alert_rsc": "vm-web1",
+            "CRM_alert_task": "monitor", "CRM_alert_interval": "10000", "CRM_alert_rc": "1",
+            "CRM_alert_target_rc": "0", "CRM_alert_desc": "error", "PATH": "/usr/bin:/bin",
+            "VMCTL": vmctlPath, "VMMANAGER_CONF": config,
+        ]
         let script = "\(packageRoot)/Resources/pacemaker/alert_vmmanager.sh"
         let r = try run("/bin/sh", [script], environment: failed)
         #expect(r.status == 0, "\(r.stderr)")
@@ -131,10 +142,13 @@ struct VMCtlNotifyTests {
         #expect(try run("/bin/sh", [script], environment: ok).status == 0)
 
         // The sudo path: the variables arrive on stdin, NUL-separated, as `env -0` prints them.
-        let pairs = ["CRM_alert_kind=fencing", "CRM_alert_node=node2", "CRM_alert_rc=0",
-                     "CRM_alert_desc=Operation reboot of node2 by node1: OK", "NOT_CRM=ignored"]
-        let viaStdin = try run(vmctlPath, ["alert", "--stdin", "--wait", "--config", config],
-                               environment: ["PATH": "/usr/bin:/bin"], stdin: Data(pairs.joined(separator: "\0").utf8))
+        let pairs = [
+            "CRM_alert_kind=fencing", "CRM_alert_node=node2", "CRM_alert_rc=0",
+            "CRM_alert_desc=Operation reboot of node2 by node1: OK", "NOT_CRM=ignored",
+        ]
+        let viaStdin = try run(
+            vmctlPath, ["alert", "--stdin", "--wait", "--config", config],
+            environment: ["PATH": "/usr/bin:/bin"], stdin: Data(pairs.joined(separator: "\0").utf8))
         #expect(viaStdin.status == 0, "\(viaStdin.stderr)")
         let mails = await smtp.waitForMessages(2)
         #expect(mails.count == 2, "the successful operation was notified")

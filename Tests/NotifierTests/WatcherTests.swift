@@ -8,8 +8,9 @@ import VMManager
 let testbedEnvFile = ProcessInfo.processInfo.environment["VMMANAGER_TESTBED"]
 
 /// `vmctl watch` against the testbed's real libvirtd and a real TCG guest.
-@Suite("vmctl watch on a real libvirtd", .serialized,
-       .enabled(if: testbedEnvFile != nil, "needs the testbed (make test)"))
+@Suite(
+    "vmctl watch on a real libvirtd", .serialized,
+    .enabled(if: testbedEnvFile != nil, "needs the testbed (make test)"))
 struct WatcherTests {
     static let guest = "nt-watch"
     static let virsh = "/usr/bin/virsh"
@@ -34,7 +35,9 @@ struct WatcherTests {
         let hook = try HTTPReceiver(in: scratch)
         let locks = "\(scratch.path)/locks"
         try FileManager.default.createDirectory(atPath: locks, withIntermediateDirectories: true)
-        let config = try scratch.file("vmmanager.conf", """
+        let config = try scratch.file(
+            "vmmanager.conf",
+            """
             [global]
             lock_dir = \(locks)
             [notify]
@@ -55,8 +58,10 @@ struct WatcherTests {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let watcher = Process()
         watcher.executableURL = try URL(fileURLWithPath: vmctlPath)
-        watcher.arguments = ["watch", "--connect", "qemu:///system", "--config", config, "--guest", Self.guest,
-                             "--settle", "1", "--flush-interval", "2", "-v"]
+        watcher.arguments = [
+            "watch", "--connect", "qemu:///system", "--config", config, "--guest", Self.guest,
+            "--settle", "1", "--flush-interval", "2", "-v",
+        ]
         watcher.standardInput = FileHandle.nullDevice
         watcher.standardOutput = FileHandle.nullDevice
         watcher.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -65,7 +70,8 @@ struct WatcherTests {
         let watching = await eventually {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("watching libvirt events")
         }
-        try #require(watching, "the watcher did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        try #require(
+            watching, "the watcher did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
 
         // Started by hand: up (QEMU's own resume at boot is not a second notification).
         #expect(try Self.virshRun(["start", Self.guest]).status == 0)
@@ -75,11 +81,12 @@ struct WatcherTests {
         #expect(try Self.virshRun(["suspend", Self.guest]).status == 0)
         #expect(await eventually(timeout: 20) { Self.transitions(hook).count == 2 })
         #expect(try Self.virshRun(["resume", Self.guest]).status == 0)
-        #expect(await eventually(timeout: 20) { Self.transitions(hook) == ["up", "paused", "resumed"] },
-                "\(Self.transitions(hook))")
+        #expect(
+            await eventually(timeout: 20) { Self.transitions(hook) == ["up", "paused", "resumed"] },
+            "\(Self.transitions(hook))")
 
         // The same while a cluster action holds the guest's lock: the agent reports those, the watcher not.
-        let fd = open("\(locks)/\(Self.guest).lock", O_RDWR | O_CREAT, 0o644)
+        let fd = open("\(locks)/\(Self.guest).lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         #expect(flock(fd, LOCK_EX) == 0)
         #expect(try Self.virshRun(["suspend", Self.guest]).status == 0)
         #expect(try Self.virshRun(["resume", Self.guest]).status == 0)
@@ -97,9 +104,10 @@ struct WatcherTests {
         #expect(await eventually(timeout: 20) { Self.transitions(hook).count == 4 })
 
         // Crashed: its QEMU process killed.
-        #expect(await eventually(timeout: 20) {
-            (try? Self.virshRun(["domstate", Self.guest]).stdout.contains("shut off")) == true
-        })
+        #expect(
+            await eventually(timeout: 20) {
+                (try? Self.virshRun(["domstate", Self.guest]).stdout.contains("shut off")) == true
+            })
         #expect(try Self.virshRun(["start", Self.guest]).status == 0)
         #expect(await eventually(timeout: 20) { Self.transitions(hook).count == 5 })
         let pidText = try String(contentsOfFile: "/run/libvirt/qemu/\(Self.guest).pid", encoding: .utf8)

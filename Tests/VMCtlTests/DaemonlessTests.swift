@@ -8,29 +8,39 @@ import VMManager
 /// node description. No daemon is needed, so these always run.
 @Suite("vmctl without a daemon (test driver)")
 struct DaemonlessTests {
-    static let listKeys: Set<String> = ["identity", "managedSave", "name", "node", "persistent", "reason", "savedImage", "state",
-                                        "uptimeSeconds", "uuid"]
-    static let statusKeys: Set<String> = ["config", "guestAgent", "identity", "lastTransitions", "managedSave",
-                                          "name", "node", "persistent", "readiness", "reason", "savedImages", "savedState",
-                                          "running", "settingsFile", "state", "uptimeSeconds", "uuid"]
+    static let listKeys: Set<String> = [
+        "identity", "managedSave", "name", "node", "persistent", "reason", "savedImage", "state",
+        "uptimeSeconds", "uuid",
+    ]
+    static let statusKeys: Set<String> = [
+        "config", "guestAgent", "identity", "lastTransitions", "managedSave",
+        "name", "node", "persistent", "readiness", "reason", "savedImages", "savedState",
+        "running", "settingsFile", "state", "uptimeSeconds", "uuid",
+    ]
     static let readinessKeys: Set<String> = ["detail", "policy", "probe", "ready", "source"]
-    static let savedImageKeys: Set<String> = ["ageSeconds", "generation", "kind", "path", "savedAt", "savedOn",
-                                              "sizeBytes", "verdict", "why"]
+    static let savedImageKeys: Set<String> = [
+        "ageSeconds", "generation", "kind", "path", "savedAt", "savedOn",
+        "sizeBytes", "verdict", "why",
+    ]
 
     /// alpha: shut off with a managed-save image and two disks (one missing); beta: running, same MAC as
     /// alpha; gamma: shut off, identity derived from its name.
     func host(_ dir: String) throws -> TestDriverHost {
         _ = FileManager.default.createFile(atPath: "\(dir)/present.img", contents: Data("disk".utf8))
         let gammaUUID = StableIdentity.uuid(forName: "gamma")
-        return try TestDriverHost(in: dir, domains: [
-            TestDriverHost.domain("alpha", uuid: "11111111-2222-3333-4444-555555555555", macs: ["52:54:00:11:22:33"],
-                                  disks: ["\(dir)/present.img", "\(dir)/missing.img"], shutOff: true,
-                                  managedSave: true),
-            TestDriverHost.domain("beta", macs: ["52:54:00:11:22:33"]),
-            TestDriverHost.domain("gamma", uuid: gammaUUID.lowercasedString,
-                                  macs: [StableIdentity.mac(for: gammaUUID, interfaceIndex: 0).description],
-                                  shutOff: true, agentChannel: true),
-        ])
+        return try TestDriverHost(
+            in: dir,
+            domains: [
+                TestDriverHost.domain(
+                    "alpha", uuid: "11111111-2222-3333-4444-555555555555", macs: ["52:54:00:11:22:33"],
+                    disks: ["\(dir)/present.img", "\(dir)/missing.img"], shutOff: true,
+                    managedSave: true),
+                TestDriverHost.domain("beta", macs: ["52:54:00:11:22:33"]),
+                TestDriverHost.domain(
+                    "gamma", uuid: gammaUUID.lowercasedString,
+                    macs: [StableIdentity.mac(for: gammaUUID, interfaceIndex: 0).description],
+                    shutOff: true, agentChannel: true),
+            ])
     }
 
     // MARK: - list
@@ -40,8 +50,9 @@ struct DaemonlessTests {
         let r = try vmctl("--connect", "test:///default", "list", "--all")
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true)
-            == ["NAME", "STATE", "UPTIME", "SAVED", "IDENTITY", "NODE"])
+        #expect(
+            lines.first?.split(separator: " ", omittingEmptySubsequences: true)
+                == ["NAME", "STATE", "UPTIME", "SAVED", "IDENTITY", "NODE"])
         let row = try #require(lines.first { $0.hasPrefix("test ") })
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
         #expect(row.contains("running (unknown)"))
@@ -84,14 +95,17 @@ struct DaemonlessTests {
     @Test("states are coloured on a terminal only, and NO_COLOR turns colours off there too")
     func coloursOnATerminalOnly() throws {
         let command = "\(try vmctlBinary) --connect test:///default list --all"
-        let tty = try run("/usr/bin/script", ["-qec", command, "/dev/null"], environment: testEnvironment(["TERM": "xterm"]))
+        let tty = try run(
+            "/usr/bin/script", ["-qec", command, "/dev/null"], environment: testEnvironment(["TERM": "xterm"]))
         #expect(tty.status == 0, "\(tty.stdout) \(tty.stderr)")
         #expect(tty.stdout.contains("\u{1B}[32mrunning (unknown)\u{1B}[0m"), "\(tty.stdout.debugDescription)")
-        let noColour = try run("/usr/bin/script", ["-qec", command, "/dev/null"],
-                               environment: testEnvironment(["TERM": "xterm", "NO_COLOR": "1"]))
+        let noColour = try run(
+            "/usr/bin/script", ["-qec", command, "/dev/null"],
+            environment: testEnvironment(["TERM": "xterm", "NO_COLOR": "1"]))
         #expect(noColour.stdout.contains("running (unknown)") && !hasColour(noColour.stdout))
-        let json = try run("/usr/bin/script", ["-qec", command + " --json", "/dev/null"],
-                           environment: testEnvironment(["TERM": "xterm"]))
+        let json = try run(
+            "/usr/bin/script", ["-qec", command + " --json", "/dev/null"],
+            environment: testEnvironment(["TERM": "xterm"]))
         #expect(json.stdout.contains("\"state\" : \"running\"") && !hasColour(json.stdout))
     }
 
@@ -174,7 +188,8 @@ struct DaemonlessTests {
         let h = try host(dir)
         let xml = "\(dir)/alpha.xml"
         try "<domain/>".write(toFile: xml, atomically: true, encoding: .utf8)
-        let config = try writeConfig("""
+        let config = try writeConfig(
+            """
             [global]
             lock_dir = \(dir)/locks
             [guest alpha]
@@ -205,8 +220,9 @@ struct DaemonlessTests {
         let dir = try scratchDirectory("ctl-undefine-lock")
         let h = try host(dir)
         let config = try writeConfig("[global]\nlock_dir = \(dir)/locks\n", in: dir)
-        let lock = try await FileLock.acquire(guest: "gamma", directory: "\(dir)/locks", timeout: .seconds(1),
-                                               purpose: "test holding the lock")
+        let lock = try await FileLock.acquire(
+            guest: "gamma", directory: "\(dir)/locks", timeout: .seconds(1),
+            purpose: "test holding the lock")
         let busy = try vmctl("-c", h.uri, "undefine", "gamma", "--config", config, "--timeout", "0.5")
         #expect(busy.status == 4, "\(busy.stderr)")
         #expect(busy.stderr.contains("busy") && busy.stderr.contains("test holding the lock"), "\(busy.stderr)")
@@ -251,13 +267,16 @@ struct DaemonlessTests {
         #expect(events.stdout.isEmpty)
     }
 
-    @Test("watch stops cleanly on SIGTERM and on Ctrl-C (exit 0): the watcher, then the spool flusher",
-          arguments: [SIGTERM, SIGINT])
+    @Test(
+        "watch stops cleanly on SIGTERM and on Ctrl-C (exit 0): the watcher, then the spool flusher",
+        arguments: [SIGTERM, SIGINT])
     func watchStopsCleanly(signal: Int32) async throws {
         let dir = try scratchDirectory("ctl-watch")
         let config = try writeConfig("[notify]\nspool_dir = \(dir)/spool\n", in: dir)
-        let watch = try Background(["watch", "--connect", "test:///default", "--config", config,
-                                    "--flush-interval", "1", "-v"])
+        let watch = try Background([
+            "watch", "--connect", "test:///default", "--config", config,
+            "--flush-interval", "1", "-v",
+        ])
         try await watch.waitUntil("the watch to start") { watch.stderr.contains("watching libvirt events") }
         let status = try await watch.stop(with: signal)
         #expect(status == 0, "stderr: \(watch.stderr)")
@@ -274,10 +293,14 @@ struct DaemonlessTests {
     func checkFindsProblems() throws {
         let dir = try scratchDirectory("ctl-check")
         let h = try host(dir)
-        let peer = try TestDriverHost(in: dir, name: "peer.xml", domains: [
-            TestDriverHost.domain("alpha", uuid: "11111111-2222-3333-4444-666666666666", macs: ["52:54:00:11:22:33"]),
-        ])
-        let config = try writeConfig("""
+        let peer = try TestDriverHost(
+            in: dir, name: "peer.xml",
+            domains: [
+                TestDriverHost.domain(
+                    "alpha", uuid: "11111111-2222-3333-4444-666666666666", macs: ["52:54:00:11:22:33"])
+            ])
+        let config = try writeConfig(
+            """
             [global]
             peers = \(peer.uri), qemu+unix:///system?socket=\(dir)/no-such-socket
             [guest alpha]
@@ -311,19 +334,21 @@ struct DaemonlessTests {
     func checkPasses() throws {
         let dir = try scratchDirectory("ctl-check-ok")
         let gammaUUID = StableIdentity.uuid(forName: "gamma")
-        let gamma = TestDriverHost.domain("gamma", uuid: gammaUUID.lowercasedString,
-                                          macs: [StableIdentity.mac(for: gammaUUID, interfaceIndex: 0).description],
-                                          agentChannel: true)
+        let gamma = TestDriverHost.domain(
+            "gamma", uuid: gammaUUID.lowercasedString,
+            macs: [StableIdentity.mac(for: gammaUUID, interfaceIndex: 0).description],
+            agentChannel: true)
         let h = try TestDriverHost(in: dir, domains: [gamma])
         let peer = try TestDriverHost(in: dir, name: "peer.xml", domains: [gamma])
         let xml = "\(dir)/gamma.xml"
         // The file as an admin writes it: no UUID, no MAC; vmmanager derives the ones defined above.
         try """
-            <domain type='test'><name>gamma</name><memory>65536</memory><os><type>hvm</type></os>
-            <devices><interface type='user'/>
-            <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel></devices></domain>
-            """.write(toFile: xml, atomically: true, encoding: .utf8)
-        let config = try writeConfig("""
+        <domain type='test'><name>gamma</name><memory>65536</memory><os><type>hvm</type></os>
+        <devices><interface type='user'/>
+        <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel></devices></domain>
+        """.write(toFile: xml, atomically: true, encoding: .utf8)
+        let config = try writeConfig(
+            """
             [global]
             peers = \(peer.uri), qemu+unix:///system?socket=\(dir)/no-such-socket
             [guest gamma]
@@ -343,8 +368,9 @@ struct DaemonlessTests {
         let config = try writeConfig("[global]\nstop_methods = save,nap\n", in: dir)
         let bad = try vmctl("-c", "test:///default", "check", "--config", config)
         #expect(bad.status == 1)
-        #expect(bad.stdout.contains("FAIL  config:") && bad.stdout.contains("vmmanager.conf:2: stop_methods"),
-                "\(bad.stdout)")
+        #expect(
+            bad.stdout.contains("FAIL  config:") && bad.stdout.contains("vmmanager.conf:2: stop_methods"),
+            "\(bad.stdout)")
 
         let good = try writeConfig("# empty\n", in: dir, name: "empty.conf")
         let down = try vmctl("-c", "qemu+unix:///system?socket=\(dir)/no-such-socket", "check", "--config", good)
@@ -357,8 +383,8 @@ struct DaemonlessTests {
 
     static let subcommands: [String] = {
         guard let r = try? vmctl("--experimental-dump-help"),
-              let tree = try? object(r.stdout), let command = tree["command"] as? [String: Any],
-              let subs = command["subcommands"] as? [[String: Any]]
+            let tree = try? object(r.stdout), let command = tree["command"] as? [String: Any],
+            let subs = command["subcommands"] as? [[String: Any]]
         else { return [] }
         return subs.compactMap { $0["commandName"] as? String }.filter { $0 != "help" }
     }()
@@ -387,8 +413,9 @@ struct DaemonlessTests {
         #expect(r.stderr.contains("Unknown option '--colour'"))
     }
 
-    @Test("the committed completion scripts are what the current commands generate (run scripts/generate-docs.sh)",
-          arguments: [("bash", "vmctl.bash"), ("zsh", "_vmctl"), ("fish", "vmctl.fish")])
+    @Test(
+        "the committed completion scripts are what the current commands generate (run scripts/generate-docs.sh)",
+        arguments: [("bash", "vmctl.bash"), ("zsh", "_vmctl"), ("fish", "vmctl.fish")])
     func completionScriptsAreCurrent(shell: String, file: String) throws {
         let generated = try vmctl("--generate-completion-script", shell)
         #expect(generated.status == 0)
@@ -428,7 +455,8 @@ struct DaemonlessTests {
         let doc = try String(contentsOfFile: "\(packageRoot)/docs/vmctl.md", encoding: .utf8)
         let headings = doc.split(separator: "\n").filter { $0.hasPrefix("## ") }
         for name in Self.subcommands {
-            #expect(headings.contains { $0.contains("`vmctl \(name)`") }, "docs/vmctl.md has no section for vmctl \(name)")
+            #expect(
+                headings.contains { $0.contains("`vmctl \(name)`") }, "docs/vmctl.md has no section for vmctl \(name)")
         }
     }
 }

@@ -30,9 +30,13 @@ struct MigrateTTYTests {
     func progressBarOnATTY() async throws {
         let d = try await runningGuest("tty-bar")
         // 40 MiB/s for a 128 MiB guest: a few seconds, long enough for several redraws.
-        let r = try run("/usr/bin/python3", [ptyRun, "--", vmctlBinary, "--connect", testbed.nodeA, "migrate", d.name,
-                                             try testbed.nodeB(), "--migrate-uri", try testbed.nodeBMigrateURI(),
-                                             "--bandwidth", "40"])
+        let r = try run(
+            "/usr/bin/python3",
+            [
+                ptyRun, "--", vmctlBinary, "--connect", testbed.nodeA, "migrate", d.name,
+                try testbed.nodeB(), "--migrate-uri", try testbed.nodeBMigrateURI(),
+                "--bandwidth", "40",
+            ])
         #expect(r.status == 0, "\(r.stdout)")
         #expect(r.stdout.contains("\(d.name) ["), "no progress bar in: \(r.stdout.debugDescription)")
         #expect(r.stdout.contains("% "), "no percentage in: \(r.stdout.debugDescription)")
@@ -46,8 +50,12 @@ struct MigrateTTYTests {
     @Test("no progress bar when stderr is not a terminal")
     func noBarWhenPiped() async throws {
         let d = try await runningGuest("tty-pipe")
-        let r = try run(vmctlBinary, ["--connect", testbed.nodeA, "migrate", d.name, try testbed.nodeB(),
-                                      "--migrate-uri", try testbed.nodeBMigrateURI(), "--bandwidth", "40"])
+        let r = try run(
+            vmctlBinary,
+            [
+                "--connect", testbed.nodeA, "migrate", d.name, try testbed.nodeB(),
+                "--migrate-uri", try testbed.nodeBMigrateURI(), "--bandwidth", "40",
+            ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(!r.stderr.contains("MiB left") && !r.stderr.contains("\u{1B}"))
         try await Testbed.remove(d.name, from: nodeB.connection)
@@ -58,9 +66,13 @@ struct MigrateTTYTests {
     func ctrlCAborts() async throws {
         let d = try await runningGuest("tty-abort")
         // 2 MiB/s: the migration cannot finish before the interrupt 2 s in.
-        let r = try run("/usr/bin/python3", [ptyRun, "--sigint-after", "2", "--", vmctlBinary, "--connect", testbed.nodeA,
-                                             "migrate", d.name, try testbed.nodeB(), "--migrate-uri",
-                                             try testbed.nodeBMigrateURI(), "--bandwidth", "2"])
+        let r = try run(
+            "/usr/bin/python3",
+            [
+                ptyRun, "--sigint-after", "2", "--", vmctlBinary, "--connect", testbed.nodeA,
+                "migrate", d.name, try testbed.nodeB(), "--migrate-uri",
+                try testbed.nodeBMigrateURI(), "--bandwidth", "2",
+            ])
         #expect(r.status == 130, "\(r.stdout)")
         #expect(r.stdout.contains("aborted by Ctrl-C"), "\(r.stdout)")
         #expect(try await d.state().kind == .running)

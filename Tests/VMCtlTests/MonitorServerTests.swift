@@ -17,24 +17,29 @@ struct MonitorServerTests {
         init(_ label: String) throws {
             dir = try scratchDirectory(label)
             try FileManager.default.createDirectory(atPath: "\(dir)/locks", withIntermediateDirectories: true)
-            config = try writeConfig("[global]\nlock_dir = \(dir)/locks\nstate_dir = \(dir)/state\n"
-                                     + "[notify]\nspool_dir = \(dir)/spool\n", in: dir)
+            config = try writeConfig(
+                "[global]\nlock_dir = \(dir)/locks\nstate_dir = \(dir)/state\n"
+                    + "[notify]\nspool_dir = \(dir)/spool\n", in: dir)
         }
 
         /// The OCF environment of a monitor of `domain` on test:///default.
         func ocf(_ domain: String, trace: Bool = true) -> [String: String] {
-            var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf",
-                       "OCF_RESOURCE_INSTANCE": "vm-\(domain)", "OCF_RESKEY_domain": domain,
-                       "OCF_RESKEY_hypervisor": "test:///default", "OCF_RESKEY_conf_file": config,
-                       "OCF_RESKEY_CRM_meta_timeout": "20000", "OCF_RESKEY_CRM_meta_interval": "10000",
-                       "OCF_CHECK_LEVEL": "0"].merging(sanitizerEnvironment) { $1 }
+            var env = [
+                "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf",
+                "OCF_RESOURCE_INSTANCE": "vm-\(domain)", "OCF_RESKEY_domain": domain,
+                "OCF_RESKEY_hypervisor": "test:///default", "OCF_RESKEY_conf_file": config,
+                "OCF_RESKEY_CRM_meta_timeout": "20000", "OCF_RESKEY_CRM_meta_interval": "10000",
+                "OCF_CHECK_LEVEL": "0",
+            ].merging(sanitizerEnvironment) { $1 }
             if trace { env["VMMANAGER_TRACE"] = "1" }
             return env
         }
 
         func watch() async throws -> Background {
             let watch = try Background(["watch", "--connect", "test:///default", "--config", config, "-v"])
-            try await watch.waitUntil("the monitor server to listen") { watch.stderr.contains("monitor server listening") }
+            try await watch.waitUntil("the monitor server to listen") {
+                watch.stderr.contains("monitor server listening")
+            }
             return watch
         }
     }
@@ -59,7 +64,9 @@ struct MonitorServerTests {
         let hb = try run(agentPath, arguments, environment: ["VMMANAGER_TRACE": "1"])
         #expect(hb.status == 0 && hb.stdout == "running\n", "\(hb.stdout)\(hb.stderr)")
         #expect(hb.stderr.contains("answered by vmctl watch"), "\(hb.stderr)")
-        try await watch.waitUntil("watch to log the answers") { watch.stderr.components(separatedBy: "answered a monitor").count == 4 }
+        try await watch.waitUntil("watch to log the answers") {
+            watch.stderr.components(separatedBy: "answered a monitor").count == 4
+        }
         _ = try await watch.stop(with: SIGTERM)
         #expect(!FileManager.default.fileExists(atPath: node.socket), "watch left its socket behind")
     }
@@ -73,7 +80,9 @@ struct MonitorServerTests {
                 let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
                 var address = sockaddr_un()
                 let length = try #require(MonitorSocket.fill(&address, node.socket))
-                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+                _ = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+                }
                 close(fd)
             }
             for (domain, code) in [("test", Int32(0)), ("no-such-guest", Int32(7))] {
@@ -81,8 +90,9 @@ struct MonitorServerTests {
                 let full = try run(fullAgent, ["monitor"], environment: node.ocf(domain))
                 #expect(front.status == code && full.status == code, "\(front.stderr)")
                 #expect(front.stdout == full.stdout)
-                #expect(front.stderr.contains("vmmanager: running the full agent: no server at \(node.socket)"),
-                        "\(front.stderr)")
+                #expect(
+                    front.stderr.contains("vmmanager: running the full agent: no server at \(node.socket)"),
+                    "\(front.stderr)")
             }
         }
         // watch replaces the stale socket.
@@ -96,7 +106,8 @@ struct MonitorServerTests {
     func onlyMonitors() async throws {
         let node = try Node("mon-only")
         let watch = try await node.watch()
-        let mode = try #require(try FileManager.default.attributesOfItem(atPath: node.socket)[.posixPermissions] as? Int)
+        let mode = try #require(
+            try FileManager.default.attributesOfItem(atPath: node.socket)[.posixPermissions] as? Int)
         #expect(mode == 0o600)
         let metaData = try run(agentPath, ["meta-data"], environment: node.ocf("test"))
         #expect(metaData.status == 0 && metaData.stdout.contains("<resource-agent name=\"guest\""))
@@ -107,8 +118,10 @@ struct MonitorServerTests {
         let fd = try #require(MonitorSocket.connect(node.socket))
         defer { close(fd) }
         let deadline = ContinuousClock.now + .seconds(5)
-        #expect(MonitorSocket.send(MonitorWire.Request(arguments: ["start"], environment: node.ocf("test")).encoded(),
-                                   to: fd, deadline: deadline))
+        #expect(
+            MonitorSocket.send(
+                MonitorWire.Request(arguments: ["start"], environment: node.ocf("test")).encoded(),
+                to: fd, deadline: deadline))
         let payload = try #require(MonitorSocket.receiveFrame(from: fd, deadline: deadline))
         #expect(MonitorWire.Response(payload: payload) == .fallBack(reason: "not a monitor"))
         _ = try await watch.stop(with: SIGTERM)
@@ -127,7 +140,8 @@ struct MonitorServerTests {
 
     @Test("the wire: requests and answers survive encoding; a truncated frame is refused")
     func wire() throws {
-        let request = MonitorWire.Request(arguments: ["monitor"], environment: ["OCF_RESKEY_domain": "a\nb", "HOME": "/root"])
+        let request = MonitorWire.Request(
+            arguments: ["monitor"], environment: ["OCF_RESKEY_domain": "a\nb", "HOME": "/root"])
         #expect(request.environment == ["OCF_RESKEY_domain": "a\nb"])
         let encoded = request.encoded()
         #expect(MonitorWire.Request(payload: Array(encoded.dropFirst(4))) == request)

@@ -104,12 +104,15 @@ struct TestDriverHost {
     /// - Parameter domains: `<domain type='test'>` elements; `runstate` 5 is shut off, `managedSave` adds an image.
     init(in dir: String, name: String = "node.xml", domains: [String]) throws {
         path = "\(dir)/\(name)"
-        try ("<node>\n" + domains.joined(separator: "\n") + "\n</node>\n").write(toFile: path, atomically: true,
-                                                                                encoding: .utf8)
+        try ("<node>\n" + domains.joined(separator: "\n") + "\n</node>\n").write(
+            toFile: path, atomically: true,
+            encoding: .utf8)
     }
 
-    static func domain(_ name: String, uuid: String? = nil, macs: [String] = [], disks: [String] = [],
-                       shutOff: Bool = false, managedSave: Bool = false, agentChannel: Bool = false) -> String {
+    static func domain(
+        _ name: String, uuid: String? = nil, macs: [String] = [], disks: [String] = [],
+        shutOff: Bool = false, managedSave: Bool = false, agentChannel: Bool = false
+    ) -> String {
         var xml = "<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n<name>\(name)</name>\n"
         if let uuid { xml += "<uuid>\(uuid)</uuid>\n" }
         xml += "<memory>65536</memory><os><type>hvm</type></os>\n<devices>\n"

@@ -23,7 +23,8 @@ struct TestbedTests {
         let domain = try await testbed.freshGuest("ctl-\(label)", on: host)
         let xml = "\(dir)/\(domain.name).xml"
         try testbed.guestXML(domain.name).write(toFile: xml, atomically: true, encoding: .utf8)
-        let config = try writeConfig("""
+        let config = try writeConfig(
+            """
             [global]
             lock_dir = \(dir)/locks
             state_dir = \(dir)/state
@@ -68,7 +69,9 @@ struct TestbedTests {
         try await Testbed.remove(g.domain.name, from: host.connection)
     }
 
-    @Test("status: ready now by the guest-agent policy; after `vmctl save`, exit 7 with the image's place, size, age, node")
+    @Test(
+        "status: ready now by the guest-agent policy; after `vmctl save`, exit 7 with the image's place, size, age, node"
+    )
     func statusRunningThenSaved() async throws {
         let g = try await guest("status", settings: "readiness = guest-agent")
         try await bootedAndReady(g.domain)
@@ -137,11 +140,13 @@ struct TestbedTests {
         try await g.domain.pingAgent(timeout: .seconds(2))
 
         let marker = try testbed.value("READY_MARKER")
-        let serial = try vmctl("wait-boot", g.domain.name, "--probe", "serial:\(marker)", "--timeout", "10",
-                               "--config", g.config)
+        let serial = try vmctl(
+            "wait-boot", g.domain.name, "--probe", "serial:\(marker)", "--timeout", "10",
+            "--config", g.config)
         #expect(serial.status == 0, "\(serial.stderr)")
-        let fresh = try vmctl("wait-boot", g.domain.name, "--probe", "serial:\(marker)", "--new-lines",
-                              "--timeout", "1", "--config", g.config)
+        let fresh = try vmctl(
+            "wait-boot", g.domain.name, "--probe", "serial:\(marker)", "--new-lines",
+            "--timeout", "1", "--config", g.config)
         #expect(fresh.status == 4, "no new READY line without a new boot: \(fresh.stderr)")
         try await Testbed.remove(g.domain.name, from: host.connection)
     }
@@ -170,7 +175,8 @@ struct TestbedTests {
         try await Testbed.remove(g.domain.name, from: host.connection)
     }
 
-    @Test("check compares identities with a peer: same on node B is OK, another UUID there fails; random identity fails")
+    @Test(
+        "check compares identities with a peer: same on node B is OK, another UUID there fails; random identity fails")
     func checkAgainstNodeB() async throws {
         let nodeB = try await Hypervisor.connect(try testbed.nodeB(), timeout: .seconds(30))
         let g = try await guest("check", settings: "peers = \(try testbed.nodeB())")
@@ -190,8 +196,9 @@ struct TestbedTests {
         _ = try await nodeB.define(xml: other.xml, pinIdentity: true)
         let differs = try vmctl("check", "--config", g.config)
         #expect(differs.status == 1)
-        #expect(differs.stdout.contains("FAIL  \(g.domain.name):") && differs.stdout.contains("identity differs on peer"),
-                "\(differs.stdout)")
+        #expect(
+            differs.stdout.contains("FAIL  \(g.domain.name):") && differs.stdout.contains("identity differs on peer"),
+            "\(differs.stdout)")
 
         // Node A holds a random identity (defined without pinning) while the XML has none: not pinned.
         try await Testbed.remove(g.domain.name, from: host.connection)

@@ -8,7 +8,8 @@ import Testing
 /// (as separate agent processes do) or through a separate process.
 @Suite("Admission control")
 struct AdmissionTests {
-    let lockDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("vmm-slots-\(UUID().uuidString)").path
+    let lockDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("vmm-slots-\(UUID().uuidString)")
+        .path
     let logger = Logger(label: "test")
 
     func admission(boot: Int = 1) -> Admission {
@@ -24,9 +25,13 @@ struct AdmissionTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<6 {
                 group.addTask {
-                    let slot = try await admission.acquire(.boot, guest: "g\(i)", priority: 0, deadline: deadline(20),
-                                                           logger: logger)
-                    running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+                    let slot = try await admission.acquire(
+                        .boot, guest: "g\(i)", priority: 0, deadline: deadline(20),
+                        logger: logger)
+                    running.withLock {
+                        $0.now += 1
+                        $0.most = max($0.most, $0.now)
+                    }
                     #expect(admission.holders(of: .boot).count <= 2)
                     try await Task.sleep(for: .milliseconds(150))
                     running.withLock { $0.now -= 1 }
@@ -43,12 +48,16 @@ struct AdmissionTests {
     @Test("a slot held by another process counts, and is free again once that process is killed")
     func killedHolderFreesItsSlot() async throws {
         let admission = admission(boot: 1)
-        try FileManager.default.createDirectory(atPath: "\(admission.directory)/boot", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: "\(admission.directory)/boot", withIntermediateDirectories: true)
         let holder = Process()
         // One process that holds the slot's lock itself (flock(1) would hand it to its child too).
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        holder.arguments = ["-c", "import fcntl, sys, time; f = open(sys.argv[1], 'w'); fcntl.flock(f, fcntl.LOCK_EX); "
-                            + "time.sleep(60)", "\(admission.directory)/boot/0.slot"]
+        holder.arguments = [
+            "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'w'); fcntl.flock(f, fcntl.LOCK_EX); "
+                + "time.sleep(60)", "\(admission.directory)/boot/0.slot",
+        ]
         try holder.run()
         defer { if holder.isRunning { holder.terminate() } }
         // Wait until flock(1) holds it.
@@ -89,13 +98,15 @@ struct AdmissionTests {
     @Test("higher priority first, then first come")
     func priorityOrder() async throws {
         let admission = admission(boot: 1)
-        let held = try await admission.acquire(.boot, guest: "holder", priority: 0, deadline: deadline(1), logger: logger)
+        let held = try await admission.acquire(
+            .boot, guest: "holder", priority: 0, deadline: deadline(1), logger: logger)
         let order = Shared<[String]>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (guest, priority) in [("low", 0), ("high", 10), ("low-later", 0), ("mid", 5)] {
                 group.addTask {
-                    let slot = try await admission.acquire(.boot, guest: guest, priority: priority, deadline: deadline(20),
-                                                           logger: logger)
+                    let slot = try await admission.acquire(
+                        .boot, guest: guest, priority: priority, deadline: deadline(20),
+                        logger: logger)
                     order.withLock { $0.append(guest) }
                     try await Task.sleep(for: .milliseconds(100))
                     slot.release()
@@ -129,7 +140,8 @@ struct AdmissionTests {
     func kindsApart() async throws {
         let admission = admission(boot: 1)
         let boot = try await admission.acquire(.boot, guest: "a", priority: 0, deadline: deadline(1), logger: logger)
-        let restore = try await admission.acquire(.restore, guest: "b", priority: 0, deadline: deadline(1), logger: logger)
+        let restore = try await admission.acquire(
+            .restore, guest: "b", priority: 0, deadline: deadline(1), logger: logger)
         #expect(admission.holders(of: .boot).map(\.guest) == ["a"])
         #expect(admission.holders(of: .restore).map(\.guest) == ["b"])
         boot.release()
@@ -138,7 +150,8 @@ struct AdmissionTests {
 
     @Test("the defaults follow the host: a boot per CPU, capped by memory")
     func defaults() {
-        #expect(Admission.Limits.defaults(cpus: 8, availableMemoryMiB: 64 * 1024) == .init(boot: 8, restore: 2, save: 2))
+        #expect(
+            Admission.Limits.defaults(cpus: 8, availableMemoryMiB: 64 * 1024) == .init(boot: 8, restore: 2, save: 2))
         #expect(Admission.Limits.defaults(cpus: 8, availableMemoryMiB: 3 * 1024) == .init(boot: 3, restore: 2, save: 2))
         #expect(Admission.Limits.defaults(cpus: 1, availableMemoryMiB: 512) == .init(boot: 1, restore: 1, save: 1))
         #expect(Admission.Limits.defaults(cpus: 2, availableMemoryMiB: nil) == .init(boot: 2, restore: 2, save: 2))
@@ -146,14 +159,18 @@ struct AdmissionTests {
 
     @Test("settings: *_slots and priority, Pacemaker's priority meta attribute as the default")
     func settings() throws {
-        let s = try GuestSettings.resolve(parameters: ["domain": "web1", "boot_slots": "3", "save_slots": "1",
-                                                       "CRM_meta_priority": "7"], ignoringConfigFile: true)
+        let s = try GuestSettings.resolve(
+            parameters: [
+                "domain": "web1", "boot_slots": "3", "save_slots": "1",
+                "CRM_meta_priority": "7",
+            ], ignoringConfigFile: true)
         #expect(s.admissionLimits.boot == 3)
         #expect(s.admissionLimits.save == 1)
         #expect(s.admissionLimits.restore == Admission.Limits.defaults().restore)
         #expect(s.priority == 7)
-        let own = try GuestSettings.resolve(parameters: ["domain": "web1", "priority": "-2", "CRM_meta_priority": "7"],
-                                            ignoringConfigFile: true)
+        let own = try GuestSettings.resolve(
+            parameters: ["domain": "web1", "priority": "-2", "CRM_meta_priority": "7"],
+            ignoringConfigFile: true)
         #expect(own.priority == -2)
         #expect(throws: ConfigError.self) {
             _ = try GuestSettings.resolve(parameters: ["domain": "web1", "boot_slots": "0"], ignoringConfigFile: true)

@@ -20,15 +20,18 @@ struct FailureResponseTests {
     func policy() throws {
         let none = try GuestSettings.resolve(parameters: ["domain": "web1"], ignoringConfigFile: true)
         #expect(none.failureResponse == .none)
-        let pacemaker = try GuestSettings.resolve(parameters: ["domain": "web1", "failure_response": "pacemaker"],
-                                                  ignoringConfigFile: true)
+        let pacemaker = try GuestSettings.resolve(
+            parameters: ["domain": "web1", "failure_response": "pacemaker"],
+            ignoringConfigFile: true)
         #expect(pacemaker.failureResponse == .pacemaker)
-        let conf = try write("[global]\nfailure_response = restart\nlocal_restarts = 1\nrestart_window = 60\n", "a.conf")
+        let conf = try write(
+            "[global]\nfailure_response = restart\nlocal_restarts = 1\nrestart_window = 60\n", "a.conf")
         let restart = try GuestSettings.resolve(parameters: ["domain": "web1", "conf_file": conf])
         #expect(restart.failureResponse == .restart(localRestarts: 1, window: .seconds(60), handoverCommand: nil))
         #expect(throws: ConfigError.self) {
-            _ = try GuestSettings.resolve(parameters: ["domain": "web1", "failure_response": "reboot"],
-                                          ignoringConfigFile: true)
+            _ = try GuestSettings.resolve(
+                parameters: ["domain": "web1", "failure_response": "reboot"],
+                ignoringConfigFile: true)
         }
     }
 
@@ -37,18 +40,23 @@ struct FailureResponseTests {
         _ = try write("", "placeholder")
         try FileManager.default.createDirectory(atPath: "\(dir)/state/resources", withIntermediateDirectories: true)
         try "vm2\n".write(toFile: "\(dir)/state/resources/vm2", atomically: true, encoding: .utf8)
-        try "web1\n".write(toFile: "\(dir)/state/resources/hb-_srv_vm-alpha_web1_web1.xml", atomically: true,
-                           encoding: .utf8)
-        #expect(FailureResponse.resourceInstance(of: "web1", stateDirectory: "\(dir)/state") == "hb-_srv_vm-alpha_web1_web1.xml")
+        try "web1\n".write(
+            toFile: "\(dir)/state/resources/hb-_srv_vm-alpha_web1_web1.xml", atomically: true,
+            encoding: .utf8)
+        #expect(
+            FailureResponse.resourceInstance(of: "web1", stateDirectory: "\(dir)/state")
+                == "hb-_srv_vm-alpha_web1_web1.xml")
         #expect(FailureResponse.resourceInstance(of: "vm2", stateDirectory: "\(dir)/state") == "vm2")
         #expect(FailureResponse.resourceInstance(of: "db9", stateDirectory: "\(dir)/state") == nil)
     }
 
     @Test("the hand-over gives up 'local' resources on the group's preferred node, 'foreign' ones elsewhere")
     func handoverSide() throws {
-        let haresources = try write("""
+        let haresources = try write(
+            """
             # comment vmmanager::web1
-            alpha Filesystem::-Lvm-alpha::/srv/vm-alpha::ext4 vmmanager::/srv/vm-alpha/web1/web1.xml vmmanager::db1::stop_timeout=60
+            alpha Filesystem::-Lvm-alpha::/srv/vm-alpha::ext4 vmmanager::/srv/vm-alpha/web1/web1.xml \
+            vmmanager::db1::stop_timeout=60
             bravo vmmanager::web2
             """, "haresources")
         let web1 = GuestController.heartbeatInstance("/srv/vm-alpha/web1/web1.xml")
@@ -71,15 +79,17 @@ struct FailureResponseTests {
     @Test("a guest no cluster resource started here, or failure_response = none, gets no response")
     func nothingToDo() async throws {
         let conf = try write("[global]\nfailure_response = pacemaker\nstate_dir = \(dir)/state\n", "p.conf")
-        let response = FailureResponse(configPath: conf, hypervisor: "test:///default", reporter: CollectingReporter(),
-                                       logger: Logger(label: "test"))
+        let response = FailureResponse(
+            configPath: conf, hypervisor: "test:///default", reporter: CollectingReporter(),
+            logger: Logger(label: "test"))
         guard case .nothing = await response.respond(to: "web1", uuid: nil, reason: "crashed") else {
             Issue.record("responded for a guest no resource started")
             return
         }
         let off = try write("[global]\nstate_dir = \(dir)/state\n", "n.conf")
-        let quiet = FailureResponse(configPath: off, hypervisor: "test:///default", reporter: CollectingReporter(),
-                                    logger: Logger(label: "test"))
+        let quiet = FailureResponse(
+            configPath: off, hypervisor: "test:///default", reporter: CollectingReporter(),
+            logger: Logger(label: "test"))
         guard case .nothing = await quiet.respond(to: "web1", uuid: nil, reason: "crashed") else {
             Issue.record("responded with failure_response = none")
             return
@@ -92,8 +102,9 @@ struct FailureResponseTests {
         try FileManager.default.createDirectory(atPath: "\(dir)/state/resources", withIntermediateDirectories: true)
         try "vm2\n".write(toFile: "\(dir)/state/resources/vm2", atomically: true, encoding: .utf8)
         let reporter = CollectingReporter()
-        var response = FailureResponse(configPath: conf, hypervisor: "test:///default", reporter: reporter,
-                                       logger: Logger(label: "test"))
+        var response = FailureResponse(
+            configPath: conf, hypervisor: "test:///default", reporter: reporter,
+            logger: Logger(label: "test"))
         response.searchPath = "\(dir)/empty-bin"
         let outcome = await response.respond(to: "vm2", uuid: nil, reason: "crashed")
         guard case .failed(let why) = outcome else {

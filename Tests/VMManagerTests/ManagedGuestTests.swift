@@ -6,8 +6,9 @@ import Testing
 struct ManagedGuestTests {
     func controller(_ parameters: [String: String], instance: String? = "vm-web1") throws -> GuestController {
         let settings = try GuestSettings.resolve(parameters: parameters, ignoringConfigFile: true)
-        return GuestController(settings: settings, reporter: CollectingReporter(), logger: .init(label: "test"),
-                               resourceInstance: instance)
+        return GuestController(
+            settings: settings, reporter: CollectingReporter(), logger: .init(label: "test"),
+            resourceInstance: instance)
     }
 
     @Test("the XML names the guest; without it the configured domain, else the one an earlier start remembered")
@@ -16,8 +17,9 @@ struct ManagedGuestTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let xml = "\(dir)/web1.xml"
-        try "<domain type='kvm'><name>web1</name><memory>65536</memory></domain>".write(toFile: xml, atomically: true,
-                                                                                         encoding: .utf8)
+        try "<domain type='kvm'><name>web1</name><memory>65536</memory></domain>".write(
+            toFile: xml, atomically: true,
+            encoding: .utf8)
         let fromXML = try #require(try controller(["config": xml, "state_dir": dir]).managedGuest(strict: true))
         #expect(fromXML.name == "web1" && fromXML.definition?.name == "web1" && fromXML.definitionPath == xml)
 

@@ -35,8 +35,9 @@ struct SHA1Tests {
 
     @Test("FIPS 180 test vector: one million times 'a'")
     func millionA() {
-        #expect(hex(SHA1.hash([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)))
-            == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
+        #expect(
+            hex(SHA1.hash([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)))
+                == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
     }
 
     @Test(
@@ -112,7 +113,8 @@ struct StableIdentityUUIDTests {
         #expect(StableIdentity.uuid(forName: name).uuidString.lowercased() == expected)
     }
 
-    @Test("has version 5 and the RFC 9562 variant", arguments: ["web1", "db1", "a", String(repeating: "x", count: 300)])
+    @Test(
+        "has version 5 and the RFC 9562 variant", arguments: ["web1", "db1", "a", String(repeating: "x", count: 300)])
     func versionAndVariant(name: String) {
         let uuid = StableIdentity.uuid(forName: name).uuid
         #expect(uuid.6 >> 4 == 5)

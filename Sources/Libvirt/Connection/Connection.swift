@@ -63,9 +63,11 @@ public final class Connection: @unchecked Sendable {
     public static func open(_ uri: String, options: Options = Options()) async throws(LibvirtError) -> Connection {
         BrokenPipe.ignore()
         if !EventLoop.start() {
-            options.logger.warning("libvirt's event loop is not running: no keepalive and no domain events", metadata: [
-                "libvirt.uri": "\(uri)",
-            ])
+            options.logger.warning(
+                "libvirt's event loop is not running: no keepalive and no domain events",
+                metadata: [
+                    "libvirt.uri": "\(uri)"
+                ])
         }
         let started = ContinuousClock.now
         let readOnly = options.readOnly
@@ -82,10 +84,12 @@ public final class Connection: @unchecked Sendable {
                 virConnectSetKeepAlive(raw.pointer, keepAlive.interval, keepAlive.count)
             }
         }
-        options.logger.debug("connected", metadata: [
-            "libvirt.uri": "\(uri)", "libvirt.read_only": "\(readOnly)",
-            "duration_ms": "\((ContinuousClock.now - started).milliseconds)",
-        ])
+        options.logger.debug(
+            "connected",
+            metadata: [
+                "libvirt.uri": "\(uri)", "libvirt.read_only": "\(readOnly)",
+                "duration_ms": "\((ContinuousClock.now - started).milliseconds)",
+            ])
         return connection
     }
 
@@ -96,9 +100,11 @@ public final class Connection: @unchecked Sendable {
             do throws(DedicatedThread.StartError) {
                 try DedicatedThread.start(name: "libvirt-close") { _ = virConnectClose(h.pointer) }
             } catch {
-                options.logger.warning("connection not closed; it stays open until the process ends", metadata: [
-                    "libvirt.uri": "\(uri)", "error": "\(error)",
-                ])
+                options.logger.warning(
+                    "connection not closed; it stays open until the process ends",
+                    metadata: [
+                        "libvirt.uri": "\(uri)", "error": "\(error)",
+                    ])
             }
         }
     }
@@ -122,16 +128,19 @@ public final class Connection: @unchecked Sendable {
         let closed = isClosed.load(ordering: .acquiring)
         let target = target ?? uri
         if closed {
-            throw LibvirtError(code: .connectionClosed, message: "the connection to \(uri) was closed",
-                               operation: operation, target: target)
+            throw LibvirtError(
+                code: .connectionClosed, message: "the connection to \(uri) was closed",
+                operation: operation, target: target)
         }
         let h = SendableOpaque(handle)
         let started = ContinuousClock.now
         defer {
-            options.logger.trace("libvirt call", metadata: [
-                "libvirt.call": "\(operation)", "libvirt.target": "\(target)",
-                "duration_ms": "\((ContinuousClock.now - started).milliseconds)",
-            ])
+            options.logger.trace(
+                "libvirt call",
+                metadata: [
+                    "libvirt.call": "\(operation)", "libvirt.target": "\(target)",
+                    "duration_ms": "\((ContinuousClock.now - started).milliseconds)",
+                ])
         }
         return try await BlockingCall.run(operation, target: target, timeout: timeout ?? options.timeout) {
             () throws(LibvirtError) -> T in try body(h.pointer)
@@ -154,7 +163,8 @@ public final class Connection: @unchecked Sendable {
 
     // MARK: - Host
 
-    /// The host name of the machine the daemon runs on ([virConnectGetHostname](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectGetHostname)).
+    /// The host name of the machine the daemon runs on
+    /// ([virConnectGetHostname](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectGetHostname)).
     public func hostname() async throws(LibvirtError) -> String {
         try await call("virConnectGetHostname") { (h) throws(LibvirtError) -> String in
             guard let s = virConnectGetHostname(h) else {
@@ -165,7 +175,8 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    /// The canonical URI as the daemon reports it ([virConnectGetURI](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectGetURI)).
+    /// The canonical URI as the daemon reports it
+    /// ([virConnectGetURI](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectGetURI)).
     public func canonicalURI() async throws(LibvirtError) -> String {
         try await call("virConnectGetURI") { (h) throws(LibvirtError) -> String in
             guard let s = virConnectGetURI(h) else {
@@ -194,7 +205,8 @@ public final class Connection: @unchecked Sendable {
 
     // MARK: - Domains
 
-    /// Looks a domain up by name ([virDomainLookupByName](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByName)).
+    /// Looks a domain up by name
+    /// ([virDomainLookupByName](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByName)).
     /// - Throws: ``LibvirtError`` with code `.noDomain` when no such domain is defined or running.
     public func lookupDomain(name: String) async throws(LibvirtError) -> Domain {
         let raw = try await call("virDomainLookupByName", target: name) { (h) throws(LibvirtError) -> SendableOpaque in
@@ -206,10 +218,12 @@ public final class Connection: @unchecked Sendable {
         return Domain(handle: raw.pointer, connection: self)
     }
 
-    /// Looks a domain up by UUID ([virDomainLookupByUUIDString](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByUUIDString)).
+    /// Looks a domain up by UUID
+    /// ([virDomainLookupByUUIDString](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByUUIDString)).
     public func lookupDomain(uuid: UUID) async throws(LibvirtError) -> Domain {
         let text = uuid.uuidString.lowercased()
-        let raw = try await call("virDomainLookupByUUIDString", target: text) { (h) throws(LibvirtError) -> SendableOpaque in
+        let raw = try await call("virDomainLookupByUUIDString", target: text) {
+            (h) throws(LibvirtError) -> SendableOpaque in
             guard let d = virDomainLookupByUUIDString(h, text) else {
                 throw LibvirtError.last(operation: "virDomainLookupByUUIDString", target: text)
             }
@@ -220,15 +234,16 @@ public final class Connection: @unchecked Sendable {
 
     /// Looks a domain up by name, returning nil instead of throwing when it does not exist.
     public func domainIfExists(name: String) async throws(LibvirtError) -> Domain? {
-        do { return try await lookupDomain(name: name) } catch where error.code == .noDomain { return nil }
+        do { return try await lookupDomain(name: name) } catch  where error.code == .noDomain { return nil }
     }
 
     /// Looks a domain up by UUID, returning nil instead of throwing when it does not exist.
     public func domainIfExists(uuid: UUID) async throws(LibvirtError) -> Domain? {
-        do { return try await lookupDomain(uuid: uuid) } catch where error.code == .noDomain { return nil }
+        do { return try await lookupDomain(uuid: uuid) } catch  where error.code == .noDomain { return nil }
     }
 
-    /// All domains matching `filter` ([virConnectListAllDomains](https://libvirt.org/html/libvirt-libvirt-domain.html#virConnectListAllDomains)).
+    /// All domains matching `filter`
+    /// ([virConnectListAllDomains](https://libvirt.org/html/libvirt-libvirt-domain.html#virConnectListAllDomains)).
     public func domains(_ filter: DomainListFilter = []) async throws(LibvirtError) -> [Domain] {
         let raws = try await call("virConnectListAllDomains") { (h) throws(LibvirtError) -> [SendableOpaque] in
             var list: UnsafeMutablePointer<virDomainPtr?>?
@@ -240,7 +255,8 @@ public final class Connection: @unchecked Sendable {
         return raws.map { Domain(handle: $0.pointer, connection: self) }
     }
 
-    /// Defines (or redefines) a persistent domain from XML ([virDomainDefineXMLFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainDefineXMLFlags)).
+    /// Defines (or redefines) a persistent domain from XML
+    /// ([virDomainDefineXMLFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainDefineXMLFlags)).
     /// A redefinition of a running domain takes effect at its next cold boot.
     /// - Parameter validate: check the XML against libvirt's schema first (`VIR_DOMAIN_DEFINE_VALIDATE`).
     public func defineDomain(xml: String, validate: Bool = true) async throws(LibvirtError) -> Domain {
@@ -254,9 +270,12 @@ public final class Connection: @unchecked Sendable {
         return Domain(handle: raw.pointer, connection: self)
     }
 
-    /// Creates and starts a transient domain ([virDomainCreateXML](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainCreateXML)).
+    /// Creates and starts a transient domain
+    /// ([virDomainCreateXML](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainCreateXML)).
     /// Transient domains vanish when they stop and cannot have a managed-save image.
-    public func createTransientDomain(xml: String, flags: StartFlags = [], timeout: Duration? = nil) async throws(LibvirtError) -> Domain {
+    public func createTransientDomain(
+        xml: String, flags: StartFlags = [], timeout: Duration? = nil
+    ) async throws(LibvirtError) -> Domain {
         let raw = try await call("virDomainCreateXML", timeout: timeout) { (h) throws(LibvirtError) -> SendableOpaque in
             guard let d = virDomainCreateXML(h, xml, flags.rawValue) else {
                 throw LibvirtError.last(operation: "virDomainCreateXML", target: self.uri)
@@ -268,7 +287,9 @@ public final class Connection: @unchecked Sendable {
 
     /// Restores a domain from a file written by ``Domain/save(to:flags:timeout:)``
     /// ([virDomainRestoreFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainRestoreFlags)).
-    public func restoreDomain(from path: String, flags: SaveRestoreFlags = [], timeout: Duration? = nil) async throws(LibvirtError) {
+    public func restoreDomain(
+        from path: String, flags: SaveRestoreFlags = [], timeout: Duration? = nil
+    ) async throws(LibvirtError) {
         try await status("virDomainRestoreFlags", target: path, timeout: timeout) { h in
             virDomainRestoreFlags(h, path, nil, flags.rawValue)
         }

@@ -139,7 +139,9 @@ public struct DomainDefinition: Sendable, Equatable {
     ///   - index: The interface's position in ``interfaces``.
     /// - Throws: ``DomainDefinitionError`` with code ``DomainDefinitionError/Code/noSuchInterface`` when `index` is
     ///   not a position in ``interfaces``.
-    public func settingMAC(_ mac: MACAddress, forInterfaceAt index: Int) throws(DomainDefinitionError)
+    public func settingMAC(
+        _ mac: MACAddress, forInterfaceAt index: Int
+    ) throws(DomainDefinitionError)
         -> DomainDefinition
     {
         guard interfaces.indices.contains(index) else {

@@ -332,7 +332,9 @@ private final class FirstErrorCollector {
 /// Errors raised without a parser or XPath context (I/O, tree, encoding) go to the thread's handler, whose default
 /// prints to stderr. The handler is thread-local and restored afterwards, so other libxml2 users in the process (the
 /// libvirt client library among them) are unaffected. `body` is synchronous, so it runs on one thread throughout.
-private func withLibXML2ErrorsSilenced<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure)
+private func withLibXML2ErrorsSilenced<Result, Failure: Error>(
+    _ body: () throws(Failure) -> Result
+) throws(Failure)
     -> Result
 {
     let previousHandler = __xmlStructuredError().pointee

@@ -92,7 +92,8 @@ public final class Domain: @unchecked Sendable {
         try await status("virDomainIsActive") { virDomainIsActive($0) } == 1
     }
 
-    /// The domain's XML ([virDomainGetXMLDesc](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetXMLDesc)).
+    /// The domain's XML
+    /// ([virDomainGetXMLDesc](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetXMLDesc)).
     public func xml(_ flags: XMLFlags = []) async throws(LibvirtError) -> String {
         let name = self.name
         return try await call("virDomainGetXMLDesc") { (d) throws(LibvirtError) -> String in
@@ -106,7 +107,8 @@ public final class Domain: @unchecked Sendable {
 
     // MARK: - Life cycle
 
-    /// Starts a defined domain ([virDomainCreateWithFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainCreateWithFlags)).
+    /// Starts a defined domain
+    /// ([virDomainCreateWithFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainCreateWithFlags)).
     /// If it has a managed-save image, libvirt restores that image instead of booting (unless `.forceBoot`).
     public func start(flags: StartFlags = [], timeout: Duration? = nil) async throws(LibvirtError) {
         try await status("virDomainCreateWithFlags", timeout: timeout) { virDomainCreateWithFlags($0, flags.rawValue) }
@@ -118,14 +120,16 @@ public final class Domain: @unchecked Sendable {
         try await status("virDomainShutdownFlags", timeout: timeout) { virDomainShutdownFlags($0, modes.rawValue) }
     }
 
-    /// Stops the domain at once, like pulling the plug ([virDomainDestroyFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainDestroyFlags)).
+    /// Stops the domain at once, like pulling the plug
+    /// ([virDomainDestroyFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainDestroyFlags)).
     /// - Parameter graceful: send SIGTERM only, never SIGKILL (`VIR_DOMAIN_DESTROY_GRACEFUL`).
     public func destroy(graceful: Bool = false, timeout: Duration? = nil) async throws(LibvirtError) {
         let flags = graceful ? VIR_DOMAIN_DESTROY_GRACEFUL.rawValue : 0
         try await status("virDomainDestroyFlags", timeout: timeout) { virDomainDestroyFlags($0, flags) }
     }
 
-    /// Pauses the vCPUs; memory stays in RAM ([virDomainSuspend](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainSuspend)).
+    /// Pauses the vCPUs; memory stays in RAM
+    /// ([virDomainSuspend](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainSuspend)).
     public func suspend() async throws(LibvirtError) {
         try await status("virDomainSuspend") { virDomainSuspend($0) }
     }
@@ -135,7 +139,8 @@ public final class Domain: @unchecked Sendable {
         try await status("virDomainResume") { virDomainResume($0) }
     }
 
-    /// Removes the persistent definition ([virDomainUndefineFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainUndefineFlags)).
+    /// Removes the persistent definition
+    /// ([virDomainUndefineFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainUndefineFlags)).
     /// Never called implicitly by this package. A running domain keeps running, as a transient one.
     public func undefine(flags: UndefineFlags = []) async throws(LibvirtError) {
         try await status("virDomainUndefineFlags") { virDomainUndefineFlags($0, flags.rawValue) }
@@ -144,13 +149,15 @@ public final class Domain: @unchecked Sendable {
     // MARK: - Save and restore
 
     /// Saves memory to libvirt's managed-save image and stops the domain; the next ``start(flags:timeout:)``
-    /// resumes from it ([virDomainManagedSave](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainManagedSave)).
+    /// resumes from it
+    /// ([virDomainManagedSave](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainManagedSave)).
     /// Persistent domains only.
     public func managedSave(flags: SaveRestoreFlags = [], timeout: Duration? = nil) async throws(LibvirtError) {
         try await status("virDomainManagedSave", timeout: timeout) { virDomainManagedSave($0, flags.rawValue) }
     }
 
-    /// Whether a managed-save image exists ([virDomainHasManagedSaveImage](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainHasManagedSaveImage)).
+    /// Whether a managed-save image exists
+    /// ([virDomainHasManagedSaveImage](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainHasManagedSaveImage)).
     public func hasManagedSaveImage() async throws(LibvirtError) -> Bool {
         try await status("virDomainHasManagedSaveImage") { virDomainHasManagedSaveImage($0, 0) } == 1
     }
@@ -161,9 +168,11 @@ public final class Domain: @unchecked Sendable {
         try await status("virDomainManagedSaveRemove") { virDomainManagedSaveRemove($0, 0) }
     }
 
-    /// Saves memory to `path` and stops the domain ([virDomainSaveFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainSaveFlags));
+    /// Saves memory to `path` and stops the domain
+    /// ([virDomainSaveFlags](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainSaveFlags));
     /// ``Connection/restoreDomain(from:flags:timeout:)`` brings it back, on this host or another.
-    public func save(to path: String, flags: SaveRestoreFlags = [], timeout: Duration? = nil) async throws(LibvirtError) {
+    public func save(to path: String, flags: SaveRestoreFlags = [], timeout: Duration? = nil) async throws(LibvirtError)
+    {
         try await status("virDomainSaveFlags", timeout: timeout) { virDomainSaveFlags($0, path, nil, flags.rawValue) }
     }
 
@@ -186,7 +195,8 @@ public final class Domain: @unchecked Sendable {
         }
     }
 
-    /// Aborts the job running now (a migration, a save) ([virDomainAbortJob](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainAbortJob)).
+    /// Aborts the job running now (a migration, a save)
+    /// ([virDomainAbortJob](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainAbortJob)).
     public func abortJob() async throws(LibvirtError) {
         try await status("virDomainAbortJob") { virDomainAbortJob($0) }
     }

@@ -1,6 +1,7 @@
 internal import CLibvirt
 
-/// A domain's state and the reason for it, as [virDomainGetState](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetState)
+/// A domain's state and the reason for it, as
+/// [virDomainGetState](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetState)
 /// reports them. Values that a newer libvirt adds are kept as raw numbers (``Kind/other(_:)`` and the
 /// reasons' raw values), never dropped or mapped to something they are not.
 public struct DomainState: Sendable, Hashable, CustomStringConvertible {
@@ -65,17 +66,23 @@ public struct DomainState: Sendable, Hashable, CustomStringConvertible {
         let names: [String]
         switch kind {
         case .running, .blocked:
-            names = ["unknown", "booted", "migrated", "restored", "from snapshot", "unpaused", "migration canceled",
-                     "save canceled", "event wakeup", "crashed", "post-copy", "post-copy failed"]
+            names = [
+                "unknown", "booted", "migrated", "restored", "from snapshot", "unpaused", "migration canceled",
+                "save canceled", "event wakeup", "crashed", "post-copy", "post-copy failed",
+            ]
             if kind == .blocked { return reason == 0 ? "unknown" : "reason \(reason)" }
         case .paused:
-            names = ["unknown", "user", "migrating", "saving", "dumping", "ioerror", "watchdog", "from snapshot",
-                     "shutting down", "creating snapshot", "crashed", "starting up", "post-copy", "post-copy failed"]
+            names = [
+                "unknown", "user", "migrating", "saving", "dumping", "ioerror", "watchdog", "from snapshot",
+                "shutting down", "creating snapshot", "crashed", "starting up", "post-copy", "post-copy failed",
+            ]
         case .shuttingDown:
             names = ["unknown", "user"]
         case .shutOff:
-            names = ["unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed", "from snapshot",
-                     "daemon"]
+            names = [
+                "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed", "from snapshot",
+                "daemon",
+            ]
         case .crashed:
             names = ["unknown", "panicked"]
         case .pmSuspended:

@@ -76,11 +76,13 @@ public struct LibvirtError: Error, Sendable, CustomStringConvertible {
     static func last(operation: String, target: String?) -> LibvirtError {
         defer { virResetLastError() }
         guard let raw = virGetLastError() else {
-            return LibvirtError(code: .unknown, message: "libvirt reported a failure without an error message",
-                                operation: operation, target: target)
+            return LibvirtError(
+                code: .unknown, message: "libvirt reported a failure without an error message",
+                operation: operation, target: target)
         }
         let message = raw.pointee.message.map { String(cString: $0) } ?? "no message"
-        return LibvirtError(code: Code(rawValue: raw.pointee.code), origin: Origin(rawValue: raw.pointee.domain),
-                            message: message, operation: operation, target: target)
+        return LibvirtError(
+            code: Code(rawValue: raw.pointee.code), origin: Origin(rawValue: raw.pointee.domain),
+            message: message, operation: operation, target: target)
     }
 }

@@ -21,8 +21,10 @@ public struct DomainEvent: Sendable, Hashable, CustomStringConvertible {
         public let detail: Int32
 
         init(rawType: Int32, detail: Int32) {
-            let types: [EventType] = [.defined, .undefined, .started, .suspended, .resumed, .stopped, .shutdown,
-                                      .pmSuspended, .crashed]
+            let types: [EventType] = [
+                .defined, .undefined, .started, .suspended, .resumed, .stopped, .shutdown,
+                .pmSuspended, .crashed,
+            ]
             type = rawType >= 0 && Int(rawType) < types.count ? types[Int(rawType)] : .other(rawType)
             self.detail = detail
         }
@@ -34,8 +36,11 @@ public struct DomainEvent: Sendable, Hashable, CustomStringConvertible {
             case .defined: names = ["added", "updated", "renamed", "from snapshot"]
             case .undefined: names = ["removed", "renamed"]
             case .started: names = ["booted", "migrated", "restored", "from snapshot", "wakeup"]
-            case .suspended: names = ["paused", "migrated", "ioerror", "watchdog", "restored", "from snapshot",
-                                      "api error", "post-copy", "post-copy failed"]
+            case .suspended:
+                names = [
+                    "paused", "migrated", "ioerror", "watchdog", "restored", "from snapshot",
+                    "api error", "post-copy", "post-copy failed",
+                ]
             case .resumed: names = ["unpaused", "migrated", "from snapshot", "post-copy", "post-copy failed"]
             case .stopped: names = ["shutdown", "destroyed", "crashed", "migrated", "saved", "failed", "from snapshot"]
             case .shutdown: names = ["finished", "guest", "host"]
@@ -83,15 +88,17 @@ extension Connection {
     /// default event loop (see ``EventLoop``). The registration ends when the stream is dropped or the
     /// iterating task is cancelled.
     public func events() async throws(LibvirtError) -> AsyncStream<DomainEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: DomainEvent.self, bufferingPolicy: .bufferingNewest(1024))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: DomainEvent.self, bufferingPolicy: .bufferingNewest(1024))
         let sink = EventSink(continuation)
-        let lifecycle: @convention(c) (OpaquePointer?, OpaquePointer?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32 = {
-            _, domain, event, detail, opaque in
-            guard let domain, let opaque else { return 0 }
-            let sink = Unmanaged<EventSink>.fromOpaque(opaque).takeUnretainedValue()
-            sink.deliver(domain, .lifecycle(.init(rawType: event, detail: detail)))
-            return 0
-        }
+        let lifecycle:
+            @convention(c) (OpaquePointer?, OpaquePointer?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32 = {
+                _, domain, event, detail, opaque in
+                guard let domain, let opaque else { return 0 }
+                let sink = Unmanaged<EventSink>.fromOpaque(opaque).takeUnretainedValue()
+                sink.deliver(domain, .lifecycle(.init(rawType: event, detail: detail)))
+                return 0
+            }
         let agent: @convention(c) (OpaquePointer?, OpaquePointer?, Int32, Int32, UnsafeMutableRawPointer?) -> Void = {
             _, domain, state, reason, opaque in
             guard let domain, let opaque else { return }
@@ -114,8 +121,9 @@ extension Connection {
                 throw e
             }
             _ = Unmanaged.passRetained(sink)
-            let b = vmmRegisterAgentLifecycleEvents(h, unsafeBitCast(agent, to: virConnectDomainEventCallback.self),
-                                                    opaque, release)
+            let b = vmmRegisterAgentLifecycleEvents(
+                h, unsafeBitCast(agent, to: virConnectDomainEventCallback.self),
+                opaque, release)
             if b < 0 {
                 // Drivers without agent events (e.g. test://) still deliver life-cycle events.
                 virResetLastError()
@@ -133,8 +141,9 @@ extension Connection {
                     _ = self  // keeps the connection open until the callbacks are gone
                 }
             } catch {
-                self.options.logger.warning("event callbacks not deregistered; they stay until the connection closes",
-                                            metadata: ["libvirt.uri": "\(self.uri)", "error": "\(error)"])
+                self.options.logger.warning(
+                    "event callbacks not deregistered; they stay until the connection closes",
+                    metadata: ["libvirt.uri": "\(self.uri)", "error": "\(error)"])
             }
         }
         return stream

@@ -69,7 +69,10 @@ extension Domain {
                 enum CodingKeys: String, CodingKey { case path, arg, captureOutput = "capture-output" }
             }
         }
-        struct Started: Decodable { let `return`: PID; struct PID: Decodable { let pid: Int } }
+        struct Started: Decodable {
+            let `return`: PID
+            struct PID: Decodable { let pid: Int }
+        }
         struct Status: Decodable {
             let `return`: Body
             struct Body: Decodable {
@@ -85,21 +88,24 @@ extension Domain {
         let started: Started = try decode(try await agentCommand(request, timeout: timeout), as: Started.self)
         while true {
             let status: Status = try decode(
-                try await agentCommand(#"{"execute":"guest-exec-status","arguments":{"pid":\#(started.return.pid)}}"#,
-                                       timeout: timeout),
+                try await agentCommand(
+                    #"{"execute":"guest-exec-status","arguments":{"pid":\#(started.return.pid)}}"#,
+                    timeout: timeout),
                 as: Status.self)
             if status.return.exited {
                 func text(_ b64: String?) -> String {
                     guard let b64, let data = Data(base64Encoded: b64) else { return "" }
                     return String(decoding: data, as: UTF8.self)
                 }
-                return GuestExecResult(exitCode: status.return.exitcode ?? -1,
-                                       standardOutput: text(status.return.outData),
-                                       standardError: text(status.return.errData))
+                return GuestExecResult(
+                    exitCode: status.return.exitcode ?? -1,
+                    standardOutput: text(status.return.outData),
+                    standardError: text(status.return.errData))
             }
             if ContinuousClock.now >= deadline {
-                throw LibvirtError(code: .timedOut, message: "\(path) did not exit in the guest within \(timeout)",
-                                   operation: "guest-exec-status", target: name)
+                throw LibvirtError(
+                    code: .timedOut, message: "\(path) did not exit in the guest within \(timeout)",
+                    operation: "guest-exec-status", target: name)
             }
             try? await Task.sleep(for: .milliseconds(50))
         }
@@ -107,15 +113,17 @@ extension Domain {
 
     private func encode<T: Encodable>(_ value: T) throws(LibvirtError) -> Data {
         do { return try JSONEncoder().encode(value) } catch {
-            throw LibvirtError(code: .internalError, message: "cannot encode agent command: \(error)",
-                               operation: "guest-exec", target: name)
+            throw LibvirtError(
+                code: .internalError, message: "cannot encode agent command: \(error)",
+                operation: "guest-exec", target: name)
         }
     }
 
     private func decode<T: Decodable>(_ text: String, as: T.Type) throws(LibvirtError) -> T {
         do { return try JSONDecoder().decode(T.self, from: Data(text.utf8)) } catch {
-            throw LibvirtError(code: .internalError, message: "unexpected guest agent answer \(text.prefix(200))",
-                               operation: "guest-exec", target: name)
+            throw LibvirtError(
+                code: .internalError, message: "unexpected guest agent answer \(text.prefix(200))",
+                operation: "guest-exec", target: name)
         }
     }
 }

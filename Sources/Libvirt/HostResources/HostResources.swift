@@ -21,8 +21,11 @@ extension Connection {
     public func isActive(_ resource: HostResource) async throws(LibvirtError) -> Bool? {
         try await withResource(resource, operation: "is active") { kind, handle throws(LibvirtError) -> Bool in
             let rc = kind == .network ? virNetworkIsActive(handle) : virStoragePoolIsActive(handle)
-            if rc < 0 { throw LibvirtError.last(operation: kind == .network ? "virNetworkIsActive" : "virStoragePoolIsActive",
-                                                target: resource.description) }
+            if rc < 0 {
+                throw LibvirtError.last(
+                    operation: kind == .network ? "virNetworkIsActive" : "virStoragePoolIsActive",
+                    target: resource.description)
+            }
             return rc == 1
         }
     }
@@ -30,16 +33,21 @@ extension Connection {
     /// Starts the (defined, inactive) network or pool.
     /// - Throws: ``LibvirtError`` (`.noNetwork`, `.noStoragePool` when it is not defined).
     public func start(_ resource: HostResource) async throws(LibvirtError) {
-        let started = try await withResource(resource, operation: "start") { kind, handle throws(LibvirtError) -> Bool in
+        let started = try await withResource(resource, operation: "start") {
+            kind, handle throws(LibvirtError) -> Bool in
             let rc = kind == .network ? virNetworkCreate(handle) : virStoragePoolCreate(handle, 0)
-            if rc < 0 { throw LibvirtError.last(operation: kind == .network ? "virNetworkCreate" : "virStoragePoolCreate",
-                                                target: resource.description) }
+            if rc < 0 {
+                throw LibvirtError.last(
+                    operation: kind == .network ? "virNetworkCreate" : "virStoragePoolCreate",
+                    target: resource.description)
+            }
             return true
         }
         if started == nil {
             let code: LibvirtError.Code = if case .network = resource { .noNetwork } else { .noStoragePool }
-            throw LibvirtError(code: code, message: "\(resource) is not defined on \(uri)",
-                               operation: "start \(resource)", target: resource.description)
+            throw LibvirtError(
+                code: code, message: "\(resource) is not defined on \(uri)",
+                operation: "start \(resource)", target: resource.description)
         }
     }
 

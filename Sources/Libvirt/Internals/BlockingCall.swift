@@ -20,8 +20,9 @@ enum BlockingCall {
         var timeout = timeout
         if let left = OperationDeadline.remaining {
             guard left > .zero else {
-                throw LibvirtError(code: .timedOut, message: "the operation's time ran out before this call",
-                                   operation: operation, target: target)
+                throw LibvirtError(
+                    code: .timedOut, message: "the operation's time ran out before this call",
+                    operation: operation, target: target)
             }
             timeout = min(timeout, left)
         }
@@ -35,18 +36,23 @@ enum BlockingCall {
                     once.resume(returning: outcome)
                 }
             } catch {
-                once.resume(returning: .failure(LibvirtError(
-                    code: .threadUnavailable, message: "\(error); the call was not made",
-                    operation: operation, target: target)))
+                once.resume(
+                    returning: .failure(
+                        LibvirtError(
+                            code: .threadUnavailable, message: "\(error); the call was not made",
+                            operation: operation, target: target)))
                 return
             }
             let seconds = timeout.seconds
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-                once.resume(returning: .failure(LibvirtError(
-                    code: .timedOut,
-                    message: "no answer within \(Duration.formatted(seconds)); libvirtd may be hung, stopped or "
-                        + "overloaded (check that it runs and answers `virsh version`)",
-                    operation: operation, target: target)))
+                once.resume(
+                    returning: .failure(
+                        LibvirtError(
+                            code: .timedOut,
+                            message:
+                                "no answer within \(Duration.formatted(seconds)); libvirtd may be hung, stopped or "
+                                + "overloaded (check that it runs and answers `virsh version`)",
+                            operation: operation, target: target)))
             }
         }
         return try result.get()
@@ -83,6 +89,7 @@ extension Duration {
     }
 
     static func formatted(_ seconds: Double) -> String {
-        seconds >= 10 || seconds == seconds.rounded() ? "\(Int(seconds.rounded())) s" : "\((seconds * 10).rounded() / 10) s"
+        seconds >= 10 || seconds == seconds.rounded()
+            ? "\(Int(seconds.rounded())) s" : "\((seconds * 10).rounded() / 10) s"
     }
 }

@@ -48,12 +48,14 @@ public enum DedicatedThread {
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         var thread = pthread_t()
-        let rc = pthread_create(&thread, &attributes, { raw in
-            let work = Unmanaged<Work>.fromOpaque(raw!).takeRetainedValue()
-            _ = vmmSetCurrentThreadName(work.name)
-            work.body()
-            return nil
-        }, work.toOpaque())
+        let rc = pthread_create(
+            &thread, &attributes,
+            { raw in
+                let work = Unmanaged<Work>.fromOpaque(raw!).takeRetainedValue()
+                _ = vmmSetCurrentThreadName(work.name)
+                work.body()
+                return nil
+            }, work.toOpaque())
         guard rc == 0 else {
             work.release()
             throw StartError(name: name, code: rc)

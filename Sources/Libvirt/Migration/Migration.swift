@@ -8,7 +8,8 @@ public enum MigrationDestination: Sendable {
     /// The URI must be reachable from the source host's libvirtd. `statistics`, when given, is a
     /// connection to the destination used to read the final statistics if the source no longer has them.
     case peerToPeer(uri: String, statistics: Connection? = nil)
-    /// This process drives both daemons ([virDomainMigrate3](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMigrate3)).
+    /// This process drives both daemons
+    /// ([virDomainMigrate3](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMigrate3)).
     case direct(Connection)
 
     var description: String {
@@ -35,7 +36,8 @@ public struct MigrationOptions: Sendable {
     public var migrateURI: String?
     /// Bandwidth cap in MiB/s (`VIR_MIGRATE_PARAM_BANDWIDTH`).
     public var bandwidthMiBPerSecond: UInt64?
-    /// Longest pause the guest may see at the switch-over ([virDomainMigrateSetMaxDowntime](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMigrateSetMaxDowntime)).
+    /// Longest pause the guest may see at the switch-over
+    /// ([virDomainMigrateSetMaxDowntime](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMigrateSetMaxDowntime)).
     public var maxDowntime: Duration?
     /// Tunnel the memory stream through the libvirtd connection (`VIR_MIGRATE_TUNNELLED`, peer-to-peer only).
     public var tunnelled: Bool = false
@@ -146,28 +148,31 @@ extension Domain {
         let job = Task { () async -> Result<SendableOpaque?, LibvirtError> in
             defer { finished.set() }
             do throws(LibvirtError) {
-            switch destination {
-            case .peerToPeer(let uri, _):
-                _ = try await self.call("virDomainMigrateToURI3", timeout: callDeadline) {
-                    (d) throws(LibvirtError) -> SendableOpaque? in
-                    let rc = TypedParameters.withList(parameters) { p, n in
-                        virDomainMigrateToURI3(d, uri, p, UInt32(n), flags | VIR_MIGRATE_PEER2PEER.rawValue)
+                switch destination {
+                case .peerToPeer(let uri, _):
+                    _ = try await self.call("virDomainMigrateToURI3", timeout: callDeadline) {
+                        (d) throws(LibvirtError) -> SendableOpaque? in
+                        let rc = TypedParameters.withList(parameters) { p, n in
+                            virDomainMigrateToURI3(d, uri, p, UInt32(n), flags | VIR_MIGRATE_PEER2PEER.rawValue)
+                        }
+                        if rc < 0 { throw LibvirtError.last(operation: "virDomainMigrateToURI3", target: name) }
+                        return nil
                     }
-                    if rc < 0 { throw LibvirtError.last(operation: "virDomainMigrateToURI3", target: name) }
-                    return nil
+                    return .success(nil)
+                case .direct(let target):
+                    let targetHandle = SendableOpaque(target.handle)
+                    return .success(
+                        try await self.call("virDomainMigrate3", timeout: callDeadline) {
+                            (d) throws(LibvirtError) -> SendableOpaque? in
+                            let result = TypedParameters.withList(parameters) { p, n in
+                                virDomainMigrate3(d, targetHandle.pointer, p, UInt32(n), flags)
+                            }
+                            guard let result else {
+                                throw LibvirtError.last(operation: "virDomainMigrate3", target: name)
+                            }
+                            return SendableOpaque(result)
+                        })
                 }
-                return .success(nil)
-            case .direct(let target):
-                let targetHandle = SendableOpaque(target.handle)
-                return .success(try await self.call("virDomainMigrate3", timeout: callDeadline) {
-                    (d) throws(LibvirtError) -> SendableOpaque? in
-                    let result = TypedParameters.withList(parameters) { p, n in
-                        virDomainMigrate3(d, targetHandle.pointer, p, UInt32(n), flags)
-                    }
-                    guard let result else { throw LibvirtError.last(operation: "virDomainMigrate3", target: name) }
-                    return SendableOpaque(result)
-                })
-            }
             } catch { return .failure(error) }
         }
 
@@ -193,17 +198,20 @@ extension Domain {
             if aborted {
                 throw LibvirtError(
                     code: .timedOut,
-                    message: "migration to \(destination.description) did not finish within \(Duration.formatted(options.timeout.seconds)) and was aborted; the guest keeps running here (libvirt said: \(error.message))",
+                    message:
+                        "migration to \(destination.description) did not finish within "
+                        + "\(Duration.formatted(options.timeout.seconds)) and was aborted; the guest keeps running here (libvirt said: \(error.message))",
                     operation: "virDomainMigrate", target: name)
             }
             throw error
         }
         // (A job that finished just as it was aborted succeeded: it is reported as a success.)
         // The domain object libvirt returned on the destination (direct mode) is owned here from now on.
-        let arrived: Domain? = switch destination {
-        case .direct(let target): migrated.map { Domain(handle: $0.pointer, connection: target) }
-        case .peerToPeer: nil
-        }
+        let arrived: Domain? =
+            switch destination {
+            case .direct(let target): migrated.map { Domain(handle: $0.pointer, connection: target) }
+            case .peerToPeer: nil
+            }
         // Final statistics: the source keeps them unless it undefined the domain; the destination has them too.
         var statistics = try? await jobStats(completed: true)
         if statistics?.kind != .completed {
@@ -214,7 +222,8 @@ extension Domain {
             }
             if let remote, let s = try? await remote.jobStats(completed: true), s.kind == .completed { statistics = s }
         }
-        return MigrationResult(destination: destination.description, duration: ContinuousClock.now - started,
-                               statistics: statistics)
+        return MigrationResult(
+            destination: destination.description, duration: ContinuousClock.now - started,
+            statistics: statistics)
     }
 }

@@ -43,8 +43,10 @@ public struct ConfigurationCheck: Sendable {
     public let peerTimeout: Duration
     public let logger: Logger
 
-    public init(configFile: String?, peerTimeout: Duration = .seconds(5),
-                logger: Logger = Logger(label: "vmmanager", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        configFile: String?, peerTimeout: Duration = .seconds(5),
+        logger: Logger = Logger(label: "vmmanager", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.configFile = configFile
         self.peerTimeout = peerTimeout
         self.logger = logger
@@ -63,7 +65,7 @@ public struct ConfigurationCheck: Sendable {
         do {
             file = try ConfigFile.load(path)
             findings.append(CheckFinding(.ok, "config", "\(path) parses (\(file!.guests.count) [guest] section(s))"))
-        } catch where error.kind == .notFound && configFile == nil {
+        } catch  where error.kind == .notFound && configFile == nil {
             findings.append(CheckFinding(.ok, "config", "no \(path); every guest uses the defaults"))
         } catch {
             findings.append(CheckFinding(.failure, "config", "\(error)"))
@@ -86,17 +88,21 @@ public struct ConfigurationCheck: Sendable {
                     }
                 }
             } catch {
-                findings.append(CheckFinding(.failure, "libvirt", "cannot list the guests on \(host.connection.uri): "
-                                             + "\(error)"))
+                findings.append(
+                    CheckFinding(
+                        .failure, "libvirt",
+                        "cannot list the guests on \(host.connection.uri): "
+                            + "\(error)"))
             }
         }
         let names = Set(file?.guests ?? []).union(hostDefinitions.keys).sorted()
         var peers = PeerConnections(timeout: peerTimeout)
         for name in names {
-            findings += await check(guest: name, hasSection: file?.guests.contains(name) ?? false,
-                                    parameters: baseParameters, fileIsBroken: fileIsBroken,
-                                    defined: hostDefinitions[name], allDefined: hostDefinitions, host: host,
-                                    peers: &peers)
+            findings += await check(
+                guest: name, hasSection: file?.guests.contains(name) ?? false,
+                parameters: baseParameters, fileIsBroken: fileIsBroken,
+                defined: hostDefinitions[name], allDefined: hostDefinitions, host: host,
+                peers: &peers)
         }
         findings += peers.unreachableFindings
         return findings
@@ -153,14 +159,20 @@ public struct ConfigurationCheck: Sendable {
             if let fromFile {
                 var xmlPinned = fromFile
                 if fromFile.uuid == nil, let uuid = defined.uuid,
-                   uuid != StableIdentity.uuid(forName: name) {
-                    add(.failure, "identity not pinned: defined here with UUID \(uuid.lowercasedString), but its XML has "
-                        + "no <uuid> and another node derives \(StableIdentity.uuid(forName: name).lowercasedString); "
-                        + "write <uuid>\(uuid.lowercasedString)</uuid> into the XML")
+                    uuid != StableIdentity.uuid(forName: name)
+                {
+                    add(
+                        .failure,
+                        "identity not pinned: defined here with UUID \(uuid.lowercasedString), but its XML has "
+                            + "no <uuid> and another node derives "
+                            + "\(StableIdentity.uuid(forName: name).lowercasedString); "
+                            + "write <uuid>\(uuid.lowercasedString)</uuid> into the XML")
                     xmlPinned = fromFile.settingUUID(uuid)
                 } else if let a = fromFile.uuid, let b = defined.uuid, a != b {
-                    add(.failure, "defined here with UUID \(b.lowercasedString) but its XML says \(a.lowercasedString); "
-                        + "start will refuse to replace one guest by another")
+                    add(
+                        .failure,
+                        "defined here with UUID \(b.lowercasedString) but its XML says \(a.lowercasedString); "
+                            + "start will refuse to replace one guest by another")
                 }
                 xmlPinned = StableIdentity.pin(xmlPinned).definition
                 var macProblems = 0
@@ -169,32 +181,45 @@ public struct ConfigurationCheck: Sendable {
                     guard let have = interface.mac, let want, have != want else { continue }
                     macProblems += 1
                     if fromFile.interfaces[index].mac == nil {
-                        add(.failure, "identity not pinned: interface \(index) is defined here with MAC \(have), but its "
-                            + "XML has no <mac> and another node derives \(want); write <mac address='\(have)'/> "
-                            + "into the XML")
+                        add(
+                            .failure,
+                            "identity not pinned: interface \(index) is defined here with MAC \(have), but its "
+                                + "XML has no <mac> and another node derives \(want); write <mac address='\(have)'/> "
+                                + "into the XML")
                     } else {
-                        add(.warning, "interface \(index) is defined here with MAC \(have) but its XML says \(want); "
-                            + "the next start of the stopped guest redefines it from the XML")
+                        add(
+                            .warning,
+                            "interface \(index) is defined here with MAC \(have) but its XML says \(want); "
+                                + "the next start of the stopped guest redefines it from the XML")
                     }
                 }
                 if !out.contains(where: { $0.level == .failure && $0.message.contains("UUID") }) && macProblems == 0 {
-                    add(.ok, "identity pinned (\(pinning)): uuid \(defined.uuid?.lowercasedString ?? "-"), "
-                        + "\(defined.interfaces.count) MAC(s), matching its XML")
+                    add(
+                        .ok,
+                        "identity pinned (\(pinning)): uuid \(defined.uuid?.lowercasedString ?? "-"), "
+                            + "\(defined.interfaces.count) MAC(s), matching its XML")
                 }
             } else if pinning == .derived {
                 add(.ok, "identity pinned (derived from the name): uuid \(defined.uuid?.lowercasedString ?? "-")")
             } else if settings.peers.isEmpty {
-                add(.warning, "identity explicit (uuid \(defined.uuid?.lowercasedString ?? "-")) and kept only in "
-                    + "libvirt's definition here, with no XML file and no peers to compare; make sure every node "
-                    + "defines the same UUID and MACs")
+                add(
+                    .warning,
+                    "identity explicit (uuid \(defined.uuid?.lowercasedString ?? "-")) and kept only in "
+                        + "libvirt's definition here, with no XML file and no peers to compare; make sure every node "
+                        + "defines the same UUID and MACs")
             } else {
-                add(.ok, "identity explicit (uuid \(defined.uuid?.lowercasedString ?? "-")); compared with the peers "
-                    + "below")
+                add(
+                    .ok,
+                    "identity explicit (uuid \(defined.uuid?.lowercasedString ?? "-")); compared with the peers "
+                        + "below")
             }
         } else if let fromFile {
             switch IdentityPinning(fromFile) {
-            case .missing: add(.ok, "identity: its XML leaves the UUID or MACs out; vmmanager derives them from the "
-                               + "name, the same on every node")
+            case .missing:
+                add(
+                    .ok,
+                    "identity: its XML leaves the UUID or MACs out; vmmanager derives them from the "
+                        + "name, the same on every node")
             case let p: add(.ok, "identity pinned in its XML (\(p))")
             }
         }
@@ -225,8 +250,10 @@ public struct ConfigurationCheck: Sendable {
     }
 
     /// Where the guest's saved state lives and what the next start would do with each image.
-    private func savedState(of name: String, settings: GuestSettings, definition: DomainDefinition?,
-                            host: Hypervisor?) async -> [CheckFinding] {
+    private func savedState(
+        of name: String, settings: GuestSettings, definition: DomainDefinition?,
+        host: Hypervisor?
+    ) async -> [CheckFinding] {
         var out: [CheckFinding] = []
         func add(_ level: CheckFinding.Level, _ message: String) { out.append(CheckFinding(level, name, message)) }
         let controller = GuestController(settings: settings, reporter: CollectingReporter(), logger: Notifier.silent)
@@ -239,8 +266,12 @@ public struct ConfigurationCheck: Sendable {
             // and only the disk check can catch an image older than a boot elsewhere.
             let firstDisk = GuestController.diskStamps(definition).first?.path
             if let firstDisk, let a = Self.device(of: store.directory), let b = Self.device(of: firstDisk), a != b {
-                add(.warning, "saved state in \(store.directory) is on another filesystem than its disk \(firstDisk); "
-                    + "put it on the storage that moves with the guest (saved_state=DIR), or a takeover cold-boots it")
+                add(
+                    .warning,
+                    "saved state in \(store.directory) is on another filesystem than its disk \(firstDisk); "
+                        + "put it on the storage that moves with the guest (saved_state=DIR), or a takeover "
+                        + "cold-boots it"
+                )
             }
         } else {
             add(.ok, "saved state: \(store.location); a takeover cold-boots this guest")
@@ -253,16 +284,20 @@ public struct ConfigurationCheck: Sendable {
         }
         let ours = GuestController.competing(images.map(\.image), in: store)
         if ours.count > 1 {
-            add(.failure, "\(ours.count) saved images (two nodes ran it: split brain); start refuses until an admin "
-                + "chooses: `vmctl saved \(name)`, then `--keep PATH` or `--discard`")
+            add(
+                .failure,
+                "\(ours.count) saved images (two nodes ran it: split brain); start refuses until an admin "
+                    + "chooses: `vmctl saved \(name)`, then `--keep PATH` or `--discard`")
         }
         for entry in images {
             switch entry.verdict {
             case .current:
                 add(.ok, "saved image \(entry.image.summary): current, the next start restores it")
             case .stale(let why) where ours.count <= 1 || entry.image.isManagedSave:
-                add(.warning, "saved image \(entry.image.summary) is stale: \(why); the next start moves it to "
-                    + "\(settings.quarantineDirectory) and boots the guest")
+                add(
+                    .warning,
+                    "saved image \(entry.image.summary) is stale: \(why); the next start moves it to "
+                        + "\(settings.quarantineDirectory) and boots the guest")
             case .stale:
                 break
             }
@@ -275,8 +310,10 @@ public struct ConfigurationCheck: Sendable {
         return stat(path, &st) == 0 ? UInt64(st.st_dev) : nil
     }
 
-    private func compare(name: String, expected: DomainDefinition, uuid: UUID, peer: String,
-                         on connection: Connection) async -> [CheckFinding] {
+    private func compare(
+        name: String, expected: DomainDefinition, uuid: UUID, peer: String,
+        on connection: Connection
+    ) async -> [CheckFinding] {
         let byUUID: Domain?
         let byName: Domain?
         do {
@@ -286,8 +323,12 @@ public struct ConfigurationCheck: Sendable {
             return [CheckFinding(.warning, name, "peer \(peer): cannot look the guest up: \(error.message)")]
         }
         if let byUUID, byUUID.name != name {
-            return [CheckFinding(.failure, name, "peer \(peer) has UUID \(uuid.lowercasedString) as another guest, "
-                                 + "'\(byUUID.name)'")]
+            return [
+                CheckFinding(
+                    .failure, name,
+                    "peer \(peer) has UUID \(uuid.lowercasedString) as another guest, "
+                        + "'\(byUUID.name)'")
+            ]
         }
         guard let there = byName else {
             return [CheckFinding(.ok, name, "not defined on peer \(peer) (its start there defines it)")]
@@ -322,17 +363,27 @@ public struct ConfigurationCheck: Sendable {
             case "file":
                 var st = stat()
                 if stat(source, &st) != 0 {
-                    out.append(CheckFinding(.failure, guest, "disk \(label): \(source): "
-                                            + String(cString: strerror(errno))))
-                } else { checked += 1 }
+                    out.append(
+                        CheckFinding(
+                            .failure, guest,
+                            "disk \(label): \(source): "
+                                + String(cString: strerror(errno))))
+                } else {
+                    checked += 1
+                }
             case "block":
                 var st = stat()
                 if stat(source, &st) != 0 {
-                    out.append(CheckFinding(.failure, guest, "disk \(label): \(source): "
-                                            + String(cString: strerror(errno))))
+                    out.append(
+                        CheckFinding(
+                            .failure, guest,
+                            "disk \(label): \(source): "
+                                + String(cString: strerror(errno))))
                 } else if (st.st_mode & S_IFMT) != S_IFBLK {
                     out.append(CheckFinding(.failure, guest, "disk \(label): \(source) is not a block device"))
-                } else { checked += 1 }
+                } else {
+                    checked += 1
+                }
             default:
                 out.append(CheckFinding(.ok, guest, "disk \(label): \(disk.type) source \(source) not checked"))
             }
@@ -343,32 +394,47 @@ public struct ConfigurationCheck: Sendable {
         return out
     }
 
-    private func readinessNeeds(of definition: DomainDefinition, settings: GuestSettings, guest: String)
+    private func readinessNeeds(
+        of definition: DomainDefinition, settings: GuestSettings, guest: String
+    )
         -> [CheckFinding]
     {
         var out: [CheckFinding] = []
         let channel = definition.hasGuestAgentChannel
         switch settings.readiness {
         case .auto:
-            out.append(CheckFinding(.ok, guest, "readiness auto: " + (channel
-                ? "waits for the guest agent (its channel is present)"
-                : "no guest agent channel, so a start does not wait")))
+            out.append(
+                CheckFinding(
+                    .ok, guest,
+                    "readiness auto: "
+                        + (channel
+                            ? "waits for the guest agent (its channel is present)"
+                            : "no guest agent channel, so a start does not wait")))
         case .probe(.guestAgent):
-            out.append(channel
-                ? CheckFinding(.ok, guest, "readiness guest-agent: the agent channel is present")
-                : CheckFinding(.failure, guest, "readiness guest-agent needs the "
-                    + "\(DomainDefinition.Channel.guestAgentName) channel, which its definition lacks"))
+            out.append(
+                channel
+                    ? CheckFinding(.ok, guest, "readiness guest-agent: the agent channel is present")
+                    : CheckFinding(
+                        .failure, guest,
+                        "readiness guest-agent needs the "
+                            + "\(DomainDefinition.Channel.guestAgentName) channel, which its definition lacks"))
         case .probe(.serialLine(let pattern)):
-            out.append(definition.serials.contains { $0.type == "file" && $0.sourcePath != nil }
-                ? CheckFinding(.ok, guest, "readiness serial:\(pattern): a file serial console is present")
-                : CheckFinding(.failure, guest, "readiness serial:\(pattern) needs a <serial type='file'>, which "
-                    + "its definition lacks"))
+            out.append(
+                definition.serials.contains { $0.type == "file" && $0.sourcePath != nil }
+                    ? CheckFinding(.ok, guest, "readiness serial:\(pattern): a file serial console is present")
+                    : CheckFinding(
+                        .failure, guest,
+                        "readiness serial:\(pattern) needs a <serial type='file'>, which "
+                            + "its definition lacks"))
         case .probe(let p):
             out.append(CheckFinding(.ok, guest, "readiness \(p)"))
         }
         if settings.shutdownModes.contains(.guestAgent) && !channel {
-            out.append(CheckFinding(.failure, guest, "shutdown_mode agent needs the guest agent channel, which its "
-                                    + "definition lacks"))
+            out.append(
+                CheckFinding(
+                    .failure, guest,
+                    "shutdown_mode agent needs the guest agent channel, which its "
+                        + "definition lacks"))
         }
         return out
     }

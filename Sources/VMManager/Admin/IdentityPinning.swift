@@ -19,7 +19,8 @@ public enum IdentityPinning: String, Sendable, Hashable, Codable, CustomStringCo
             self = .missing
             return
         }
-        let derived = uuid == StableIdentity.uuid(forName: definition.name)
+        let derived =
+            uuid == StableIdentity.uuid(forName: definition.name)
             && definition.interfaces.enumerated().allSatisfy { index, interface in
                 interface.mac == StableIdentity.mac(for: uuid, interfaceIndex: index)
             }

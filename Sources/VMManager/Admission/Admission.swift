@@ -62,8 +62,11 @@ public struct Admission: Sendable {
         /// stream one image each through the same disk: two keep it busy while one waits on the guest.
         /// Each kind is also capped at one per GiB of available memory, so a host short of memory does not
         /// page while guests come up.
-        public static func defaults(cpus: Int = HostFacts.onlineCPUs, availableMemoryMiB: Int? = HostFacts.availableMemoryMiB)
-            -> Limits {
+        public static func defaults(
+            cpus: Int = HostFacts.onlineCPUs, availableMemoryMiB: Int? = HostFacts.availableMemoryMiB
+        )
+            -> Limits
+        {
             let byMemory = availableMemoryMiB.map { max(1, $0 / 1024) } ?? Int.max
             let cpus = max(1, cpus)
             return Limits(boot: min(cpus, byMemory), restore: min(2, cpus, byMemory), save: min(2, cpus, byMemory))
@@ -92,8 +95,10 @@ public struct Admission: Sendable {
     /// (higher first, then first come). Logs when it has to wait and how many are ahead.
     /// - Throws: ``VMError`` `.timedOut` naming the holders when no slot came free in time, `.failed` when the
     ///   slot directory cannot be made.
-    public func acquire(_ kind: Kind, guest: String, priority: Int, deadline: ContinuousClock.Instant,
-                        logger: Logger) async throws -> Slot {
+    public func acquire(
+        _ kind: Kind, guest: String, priority: Int, deadline: ContinuousClock.Instant,
+        logger: Logger
+    ) async throws -> Slot {
         let kindDirectory = "\(directory)/\(kind)"
         let queue = "\(kindDirectory)/queue"
         do { try DurableFile.createDirectory(queue, mode: 0o755) } catch {
@@ -122,22 +127,29 @@ public struct Admission: Sendable {
                 slot.note(me.note(kind))
                 let waited = clock.now - waitStarted
                 if lastAhead >= 0 {
-                    logger.info("got a \(kind) slot", metadata: ["domain.name": "\(guest)",
-                                                                "waited": "\(waited.formattedSeconds)"])
+                    logger.info(
+                        "got a \(kind) slot",
+                        metadata: [
+                            "domain.name": "\(guest)",
+                            "waited": "\(waited.formattedSeconds)",
+                        ])
                 }
                 return Slot(kind: kind, lock: slot, waited: waited)
             }
             for lock in free { lock.release() }
             if clock.now >= deadline {
                 let holders = holders(of: kind).map { "\($0.guest) (pid \($0.pid))" }
-                throw VMError(.timedOut, "no \(kind) slot came free for \(guest) within "
-                              + "\((clock.now - waitStarted).formattedSeconds): \(limit) held by "
-                              + "\(holders.isEmpty ? "others" : holders.joined(separator: ", ")), \(ahead.count) waiting "
-                              + "ahead. Raise \(kind)_slots in [global] of vmmanager.conf, or the operation's timeout")
+                throw VMError(
+                    .timedOut,
+                    "no \(kind) slot came free for \(guest) within "
+                        + "\((clock.now - waitStarted).formattedSeconds): \(limit) held by "
+                        + "\(holders.isEmpty ? "others" : holders.joined(separator: ", ")), \(ahead.count) waiting "
+                        + "ahead. Raise \(kind)_slots in [global] of vmmanager.conf, or the operation's timeout")
             }
             if ahead.count != lastAhead {
-                logger.info("waiting for a \(kind) slot, \(ahead.count) ahead",
-                            metadata: ["domain.name": "\(guest)", "slots": "\(limit)"])
+                logger.info(
+                    "waiting for a \(kind) slot, \(ahead.count) ahead",
+                    metadata: ["domain.name": "\(guest)", "slots": "\(limit)"])
                 lastAhead = ahead.count
             }
             try await Task.sleep(for: .milliseconds(50))
@@ -153,7 +165,8 @@ public struct Admission: Sendable {
             guard FileLock.isHeld(path), let text = readFile(path), let ticket = Ticket(note: text.trimmed) else {
                 return nil
             }
-            return Entry(kind: kind, guest: ticket.guest, pid: ticket.pid, priority: ticket.priority, since: ticket.arrival)
+            return Entry(
+                kind: kind, guest: ticket.guest, pid: ticket.pid, priority: ticket.priority, since: ticket.arrival)
         }
     }
 
@@ -227,9 +240,11 @@ public struct Admission: Sendable {
         init?(fileName: String) {
             let parts = fileName.split(separator: "_", maxSplits: 3, omittingEmptySubsequences: false)
             guard parts.count == 4, let priority = Int(parts[0]), let micros = Int64(parts[1]),
-                  let pid = Int32(parts[2]) else { return nil }
-            self.init(priority: priority, arrival: Date(timeIntervalSince1970: Double(micros) / 1_000_000), pid: pid,
-                      guest: String(parts[3]))
+                let pid = Int32(parts[2])
+            else { return nil }
+            self.init(
+                priority: priority, arrival: Date(timeIntervalSince1970: Double(micros) / 1_000_000), pid: pid,
+                guest: String(parts[3]))
         }
 
         /// A slot's note: `<kind> <ticket file name>`, read back by ``init(note:)``.

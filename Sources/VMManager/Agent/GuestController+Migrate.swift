@@ -13,8 +13,9 @@ extension GuestController {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
         let name = try requiredGuest().name
-        let lock = try await FileLock.acquire(guest: name, directory: settings.lockDirectory,
-                                               timeout: budget / 4, purpose: "migrate_to \(target)")
+        let lock = try await FileLock.acquire(
+            guest: name, directory: settings.lockDirectory,
+            timeout: budget / 4, purpose: "migrate_to \(target)")
         defer { lock.release() }
         let host = try await connect(timeout: deadline - clock.now)
         let domain = try await host.guest(name)
@@ -22,9 +23,14 @@ extension GuestController {
         let given = settings.migration.options
         var options = MigrationOptions()
         options.migrateURI = given.tunnelled ? nil : settings.migration.dataURI(for: target)
-        if settings.migration.downtimeMilliseconds > 0 { options.maxDowntime = .milliseconds(settings.migration.downtimeMilliseconds) }
-        if settings.migration.speedMiBPerSecond > 0 { options.bandwidthMiBPerSecond = UInt64(settings.migration.speedMiBPerSecond) }
-        else if let bandwidth = given.bandwidthMiBPerSecond { options.bandwidthMiBPerSecond = UInt64(bandwidth) }
+        if settings.migration.downtimeMilliseconds > 0 {
+            options.maxDowntime = .milliseconds(settings.migration.downtimeMilliseconds)
+        }
+        if settings.migration.speedMiBPerSecond > 0 {
+            options.bandwidthMiBPerSecond = UInt64(settings.migration.speedMiBPerSecond)
+        } else if let bandwidth = given.bandwidthMiBPerSecond {
+            options.bandwidthMiBPerSecond = UInt64(bandwidth)
+        }
         options.tunnelled = given.tunnelled
         options.compressed = given.compressed
         options.autoConverge = given.autoConverge
@@ -34,17 +40,19 @@ extension GuestController {
         options.parallelConnections = given.parallelConnections
         options.changeProtection = given.changeProtection
         options.listenAddress = given.listenAddress
-        options.copyStorage = switch given.copyStorage {
-        case .all: .all
-        case .incremental: .incremental
-        case nil: nil
-        }
+        options.copyStorage =
+            switch given.copyStorage {
+            case .all: .all
+            case .incremental: .incremental
+            case nil: nil
+            }
         options.suspendAfter = given.suspendAfterSeconds.map { .seconds($0) }
         options.timeout = max(.seconds(1), deadline - clock.now - .seconds(2))
         let report = try await host.migrate(domain, to: uri, options: options, peerToPeer: given.peerToPeer)
-        var t = Transition(kind: .migrated, guest: name, uuid: domain.uuid, reason: "migrated to \(target)",
-                           previousState: "running", newState: report.destinationState.description,
-                           configPath: settings.configPath)
+        var t = Transition(
+            kind: .migrated, guest: name, uuid: domain.uuid, reason: "migrated to \(target)",
+            previousState: "running", newState: report.destinationState.description,
+            configPath: settings.configPath)
         t.migrationDowntimeMilliseconds = report.downtimeMilliseconds
         reporter.report(t)
         return report

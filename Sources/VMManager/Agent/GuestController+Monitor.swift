@@ -23,13 +23,16 @@ extension GuestController {
         let name = guest.name
         guard Self.canBeADomainName(name) else { return .notRunning }
         if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), timeout / 2)) {
-            return .misconfigured("this resource started guest '\(started)', which still runs, but its XML "
-                                  + "(\(settings.configPath ?? "-")) now names '\(name)'. Put the XML back, or stop the "
-                                  + "resource (its stop stops '\(started)') before changing it")
+            return .misconfigured(
+                "this resource started guest '\(started)', which still runs, but its XML "
+                    + "(\(settings.configPath ?? "-")) now names '\(name)'. Put the XML back, or stop the "
+                    + "resource (its stop stops '\(started)') before changing it")
         }
         var health = await judge(name, definition: guest.definition, depth: depth, timeout: timeout)
         if health == .running, !settings.monitorScripts.paths.isEmpty,
-           let why = await settings.monitorScripts.firstFailure(guest: name, timeout: deadline - clock.now - .milliseconds(500)) {
+            let why = await settings.monitorScripts.firstFailure(
+                guest: name, timeout: deadline - clock.now - .milliseconds(500))
+        {
             health = .failed(why)
         }
         switch health {
@@ -40,7 +43,9 @@ extension GuestController {
         return health
     }
 
-    private func judge(_ name: String, definition fromConfig: DomainDefinition?, depth: Int, timeout: Duration) async -> Health {
+    private func judge(
+        _ name: String, definition fromConfig: DomainDefinition?, depth: Int, timeout: Duration
+    ) async -> Health {
         let host: Hypervisor
         let domain: Domain?
         do {
@@ -74,11 +79,14 @@ extension GuestController {
         if state.kind == .running { await syncUtilization(domain, deadline: ContinuousClock.now + timeout / 2) }
         if depth >= 20, state.kind == .running {
             var definition = fromConfig
-            if definition == nil, let xml = try? await domain.xml(.inactive) { definition = try? DomainDefinition(xml: xml) }
+            if definition == nil, let xml = try? await domain.xml(.inactive) {
+                definition = try? DomainDefinition(xml: xml)
+            }
             let probe = settings.readiness.probe(for: definition)
             do {
-                try await BootWait.waitUntilReady(domain, probe: probe, timeout: .seconds(5),
-                                                  context: BootContext(coldBoot: false))
+                try await BootWait.waitUntilReady(
+                    domain, probe: probe, timeout: .seconds(5),
+                    context: BootContext(coldBoot: false))
             } catch { return .failed("\(error)") }
         }
         return .running

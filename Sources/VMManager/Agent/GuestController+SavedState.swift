@@ -20,19 +20,22 @@ extension GuestController {
         case .managed:
             return managed
         case .directory(let directory):
-            return SavedStateStore(guest: name, kind: .directory, directory: directory,
-                                   managedSaveDirectory: settings.managedSaveDirectory)
+            return SavedStateStore(
+                guest: name, kind: .directory, directory: directory,
+                managedSaveDirectory: settings.managedSaveDirectory)
         case .auto:
             guard let config = definitionPath(of: name) else { return managed }
-            return SavedStateStore(guest: name, kind: .directory, directory: DurableFile.directoryName(of: config),
-                                   managedSaveDirectory: settings.managedSaveDirectory)
+            return SavedStateStore(
+                guest: name, kind: .directory, directory: DurableFile.directoryName(of: config),
+                managedSaveDirectory: settings.managedSaveDirectory)
         }
     }
 
     /// libvirt's managed-save image of `name` and its records (under `state_dir/saved`).
     func managedStore(for name: String) -> SavedStateStore {
-        SavedStateStore(guest: name, kind: .managed, directory: "\(settings.stateDirectory)/saved",
-                        managedSaveDirectory: settings.managedSaveDirectory)
+        SavedStateStore(
+            guest: name, kind: .managed, directory: "\(settings.stateDirectory)/saved",
+            managedSaveDirectory: settings.managedSaveDirectory)
     }
 
     /// The images among `images` that stand in the guest's saved state (not a node-local image of libvirt's
@@ -56,9 +59,11 @@ extension GuestController {
         guard has else { return nil }
         let store = managedStore(for: domain.name)
         guard let image = store.images().first else {
-            throw VMError(.failed, "libvirt has a managed-save image of \(domain.name), but it is not at "
-                             + "\(store.imagePath) to be judged or kept aside; set managed_save_dir to qemu.conf's "
-                             + "save_image_dir. vmmanager will not let libvirt restore or discard it unseen")
+            throw VMError(
+                .failed,
+                "libvirt has a managed-save image of \(domain.name), but it is not at "
+                    + "\(store.imagePath) to be judged or kept aside; set managed_save_dir to qemu.conf's "
+                    + "save_image_dir. vmmanager will not let libvirt restore or discard it unseen")
         }
         return image
     }
@@ -77,12 +82,20 @@ extension GuestController {
         let ours = Self.competing(found, in: store)
         return found.map { image in
             if image.isManagedSave && store.kind == .directory {
-                return (image, .stale("it is libvirt's node-local managed-save image; this guest's saved state lives "
-                                      + "in \(store.directory)"))
+                return (
+                    image,
+                    .stale(
+                        "it is libvirt's node-local managed-save image; this guest's saved state lives "
+                            + "in \(store.directory)")
+                )
             }
             if ours.count > 1 {
-                return (image, .stale("one of \(ours.count) saved images written by nodes that both ran the guest "
-                                      + "(split brain); an admin must choose: `vmctl saved \(domain.name) --keep PATH`"))
+                return (
+                    image,
+                    .stale(
+                        "one of \(ours.count) saved images written by nodes that both ran the guest "
+                            + "(split brain); an admin must choose: `vmctl saved \(domain.name) --keep PATH`")
+                )
             }
             return (image, image.verdict(uuid: domain.uuid, generation: generation))
         }
@@ -97,7 +110,9 @@ extension GuestController {
 
     /// Restores the guest's saved state if it is current; quarantines every image that is not.
     /// On `.noImage` the guest has not been started: the caller force-boots it.
-    func restoreSavedState(_ domain: Domain, node: String, deadline: ContinuousClock.Instant) async throws -> RestoreResult {
+    func restoreSavedState(
+        _ domain: Domain, node: String, deadline: ContinuousClock.Instant
+    ) async throws -> RestoreResult {
         let clock = ContinuousClock()
         let name = domain.name
         let store = savedStateStore(for: name)
@@ -105,16 +120,21 @@ extension GuestController {
         // An image libvirt keeps on this node, while the guest's saved state lives elsewhere: from before a
         // takeover, from the old default, or from `virsh managedsave`. Never ours to restore.
         if store.kind == .directory, let local = try await managedSaveImage(of: domain) {
-            try await discard(local, of: domain, why: "it is libvirt's node-local managed-save image; this guest's "
-                              + "saved state lives in \(store.directory)")
+            try await discard(
+                local, of: domain,
+                why: "it is libvirt's node-local managed-save image; this guest's "
+                    + "saved state lives in \(store.directory)")
         }
         // An image left where an earlier configuration of this resource saved the guest.
         if store.kind == .directory, let previous = memory.savedStateDirectory(name), previous != store.directory {
-            let old = SavedStateStore(guest: name, kind: .directory, directory: previous,
-                                      managedSaveDirectory: settings.managedSaveDirectory)
+            let old = SavedStateStore(
+                guest: name, kind: .directory, directory: previous,
+                managedSaveDirectory: settings.managedSaveDirectory)
             for image in old.images() {
-                try await discard(image, of: domain, why: "it was saved under an earlier configuration of this guest; its "
-                            + "saved state now lives in \(store.directory)")
+                try await discard(
+                    image, of: domain,
+                    why: "it was saved under an earlier configuration of this guest; its "
+                        + "saved state now lives in \(store.directory)")
             }
         }
 
@@ -126,10 +146,12 @@ extension GuestController {
         let images = store.kind == .managed ? try await managedSaveImage(of: domain).map { [$0] } ?? [] : store.images()
         if images.count > 1 {
             let list = images.map(\.summary).joined(separator: "; ")
-            throw VMError(.failed, "guest \(name) has \(images.count) saved images, written by two nodes that both "
-                             + "ran it (split brain): \(list). vmmanager will not choose between them. See them with "
-                             + "`vmctl saved \(name)`, keep one with `vmctl saved \(name) --keep PATH` (the others go "
-                             + "to \(settings.quarantineDirectory)), or boot fresh with `vmctl saved \(name) --discard`")
+            throw VMError(
+                .failed,
+                "guest \(name) has \(images.count) saved images, written by two nodes that both "
+                    + "ran it (split brain): \(list). vmmanager will not choose between them. See them with "
+                    + "`vmctl saved \(name)`, keep one with `vmctl saved \(name) --keep PATH` (the others go "
+                    + "to \(settings.quarantineDirectory)), or boot fresh with `vmctl saved \(name) --discard`")
         }
         guard let image = images.first else { return .noImage }
         let verdict = image.verdict(uuid: domain.uuid, generation: store.generation())
@@ -146,9 +168,11 @@ extension GuestController {
             let record = try store.advance(uuid: domain.uuid, node: node, how: "restored")
             memory.rememberGeneration(name, record.generation)
         } catch {
-            throw VMError(.failed, "cannot advance the generation of \(name) in \(store.generationPath) (\(error)); "
-                             + "restoring its image without it could later restore the same image twice. Make the "
-                             + "saved-state directory writable")
+            throw VMError(
+                .failed,
+                "cannot advance the generation of \(name) in \(store.generationPath) (\(error)); "
+                    + "restoring its image without it could later restore the same image twice. Make the "
+                    + "saved-state directory writable")
         }
         do {
             let left = max(.seconds(1), deadline - clock.now)
@@ -162,15 +186,18 @@ extension GuestController {
         } catch {
             let kept: String
             do { kept = try SavedStateStore.quarantine(image, into: settings.quarantineDirectory) } catch {
-                throw VMError(.failed, "restoring \(image.path) failed, and the image cannot be kept aside "
-                                 + "(\(error)); refusing to discard it")
+                throw VMError(
+                    .failed,
+                    "restoring \(image.path) failed, and the image cannot be kept aside "
+                        + "(\(error)); refusing to discard it")
             }
             try await libvirt("cold-booting \(name)") {
                 try await domain.start(flags: .forceBoot, timeout: max(.seconds(1), deadline - clock.now))
             }
             let message = error.message
-            return .failed("restoring \(image.path) failed (\(message)); the image was kept as \(kept) and the guest "
-                           + "was cold-booted")
+            return .failed(
+                "restoring \(image.path) failed (\(message)); the image was kept as \(kept) and the guest "
+                    + "was cold-booted")
         }
     }
 
@@ -178,18 +205,25 @@ extension GuestController {
     func discard(_ image: SavedImage, of domain: Domain, why: String) async throws {
         let kept: String
         do { kept = try await quarantineAll([image], of: domain)[0] } catch {
-            throw VMError(.failed, "the saved image \(image.path) of \(domain.name) must not be restored (\(why)), "
-                             + "but it cannot be kept aside in \(settings.quarantineDirectory): \(error). Refusing "
-                             + "to start rather than restore or lose it")
+            throw VMError(
+                .failed,
+                "the saved image \(image.path) of \(domain.name) must not be restored (\(why)), "
+                    + "but it cannot be kept aside in \(settings.quarantineDirectory): \(error). Refusing "
+                    + "to start rather than restore or lose it")
         }
-        logger.warning("stale saved image put in quarantine", metadata: [
-            "domain.name": "\(domain.name)", "image": "\(image.path)", "kept_as": "\(kept)", "why": "\(why)",
-        ])
-        var t = Transition(kind: .staleImageDiscarded, guest: domain.name, uuid: domain.uuid,
-                           reason: "saved image \(image.summary) not restored: \(why); kept as \(kept)",
-                           configPath: settings.configPath)
-        t.details = ["image": image.path, "kept_as": kept, "why": why,
-                     "image_age_seconds": "\(Int(image.age().rounded()))"]
+        logger.warning(
+            "stale saved image put in quarantine",
+            metadata: [
+                "domain.name": "\(domain.name)", "image": "\(image.path)", "kept_as": "\(kept)", "why": "\(why)",
+            ])
+        var t = Transition(
+            kind: .staleImageDiscarded, guest: domain.name, uuid: domain.uuid,
+            reason: "saved image \(image.summary) not restored: \(why); kept as \(kept)",
+            configPath: settings.configPath)
+        t.details = [
+            "image": image.path, "kept_as": kept, "why": why,
+            "image_age_seconds": "\(Int(image.age().rounded()))",
+        ]
         if let p = image.provenance {
             t.details["saved_on"] = p.node
             t.details["saved_at"] = EventText.iso8601(p.savedAt)
@@ -207,9 +241,11 @@ extension GuestController {
         } catch {
             // The guest is up; failing its start now would not help. Any image already there stays judged by
             // its disks, and no image can be saved there either.
-            logger.error("cannot advance the guest's generation", metadata: [
-                "domain.name": "\(domain.name)", "path": "\(store.generationPath)", "error": "\(error)",
-            ])
+            logger.error(
+                "cannot advance the guest's generation",
+                metadata: [
+                    "domain.name": "\(domain.name)", "path": "\(store.generationPath)", "error": "\(error)",
+                ])
         }
     }
 
@@ -240,13 +276,19 @@ extension GuestController {
                 let after = try await domain.guestTime(timeout: left())
                 if abs(Date().timeIntervalSince(after)) > 1 { throw error }
             }
-            logger.info("guest clock set", metadata: ["domain.name": "\(domain.name)",
-                                                      "skew": "\(EventText.formatSeconds(skew))"])
+            logger.info(
+                "guest clock set",
+                metadata: [
+                    "domain.name": "\(domain.name)",
+                    "skew": "\(EventText.formatSeconds(skew))",
+                ])
             return skew
         } catch {
-            logger.warning("could not set the guest's clock through its agent", metadata: [
-                "domain.name": "\(domain.name)", "error": "\((error as? LibvirtError)?.message ?? "\(error)")",
-            ])
+            logger.warning(
+                "could not set the guest's clock through its agent",
+                metadata: [
+                    "domain.name": "\(domain.name)", "error": "\((error as? LibvirtError)?.message ?? "\(error)")",
+                ])
             return nil
         }
     }
@@ -258,15 +300,19 @@ extension GuestController {
     public func keepSavedImage(_ path: String, budget: Duration) async throws -> [String] {
         try await withSavedImages(budget: budget, purpose: "keep a saved image") { domain, store, images in
             guard let chosen = images.first(where: { $0.image.path == path }) else {
-                throw VMError(.invalidInput, "\(path) is not a saved image of \(domain.name); `vmctl saved \(domain.name)` "
-                              + "lists them")
+                throw VMError(
+                    .invalidInput,
+                    "\(path) is not a saved image of \(domain.name); `vmctl saved \(domain.name)` "
+                        + "lists them")
             }
             guard let provenance = chosen.image.provenance, provenance.uuid == domain.uuid else {
                 throw VMError(.refused, "\(path) has no provenance record of this guest; it cannot be restored safely")
             }
             guard !chosen.image.isManagedSave || store.kind == .managed else {
-                throw VMError(.refused, "\(path) is libvirt's node-local image; this guest's saved state lives in "
-                              + "\(store.directory)")
+                throw VMError(
+                    .refused,
+                    "\(path) is libvirt's node-local image; this guest's saved state lives in "
+                        + "\(store.directory)")
             }
             let kept = try await quarantineAll(images.map(\.image).filter { $0.path != path }, of: domain)
             if chosen.image.isConflictCopy {
@@ -309,8 +355,9 @@ extension GuestController {
         _ body: (Domain, SavedStateStore, [(image: SavedImage, verdict: SavedImageVerdict)]) async throws -> [String]
     ) async throws -> [String] {
         let name = try requiredGuest().name
-        let lock = try await FileLock.acquire(guest: name, directory: settings.lockDirectory, timeout: budget,
-                                               purpose: purpose)
+        let lock = try await FileLock.acquire(
+            guest: name, directory: settings.lockDirectory, timeout: budget,
+            purpose: purpose)
         defer { lock.release() }
         let host = try await connect(timeout: budget)
         let domain = try await host.guest(name)
@@ -325,8 +372,10 @@ extension GuestController {
     /// After the stop chain saved the guest: records the image's provenance and puts it in the guest's
     /// place (a conflict copy if another image stands there). Never loses the image: on any failure it
     /// stays where it is and the problem is returned for the transition.
-    func commitSave(_ domain: Domain, on host: Hypervisor, store: SavedStateStore, temporary: String?,
-                    definition: DomainDefinition?) async -> (SavedImage?, String?) {
+    func commitSave(
+        _ domain: Domain, on host: Hypervisor, store: SavedStateStore, temporary: String?,
+        definition: DomainDefinition?
+    ) async -> (SavedImage?, String?) {
         let name = domain.name
         let provenance = Provenance(
             guest: name, uuid: domain.uuid, node: await nodeName(host), savedAt: Date(),
@@ -339,25 +388,34 @@ extension GuestController {
             } else {
                 try store.recordManagedSave(provenance)
                 guard let managed = store.images().first else {
-                    return (nil, "libvirt saved the guest, but its image is not at \(store.imagePath) (set managed_save_dir)")
+                    return (
+                        nil,
+                        "libvirt saved the guest, but its image is not at \(store.imagePath) (set managed_save_dir)"
+                    )
                 }
                 image = managed
             }
             memory.rememberSavedStateDirectory(name, store.directory)
             if image.isConflictCopy {
-                logger.error("""
+                logger.error(
+                    """
                     another saved image of this guest already exists: two nodes ran it (split brain); both are kept, \
                     and the next start waits for an admin's choice (vmctl saved)
                     """,
-                             metadata: ["domain.name": "\(name)", "image": "\(image.path)"])
-                return (image, "another saved image already stood at \(store.imagePath): two nodes ran this guest "
-                        + "(split brain). Both are kept; start refuses until an admin chooses with `vmctl saved \(name)`")
+                    metadata: ["domain.name": "\(name)", "image": "\(image.path)"])
+                return (
+                    image,
+                    "another saved image already stood at \(store.imagePath): two nodes ran this guest "
+                        + "(split brain). Both are kept; start refuses until an admin chooses with `vmctl saved "
+                        + "\(name)`"
+                )
             }
             return (image, nil)
         } catch {
             let at = temporary ?? store.imagePath
-            logger.error("the saved image could not be committed; it stays where libvirt wrote it",
-                         metadata: ["domain.name": "\(name)", "image": "\(at)", "error": "\(error)"])
+            logger.error(
+                "the saved image could not be committed; it stays where libvirt wrote it",
+                metadata: ["domain.name": "\(name)", "image": "\(at)", "error": "\(error)"])
             return (nil, "the image could not be committed (\(error)); it was left at \(at)")
         }
     }

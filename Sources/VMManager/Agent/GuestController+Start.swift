@@ -17,16 +17,21 @@ extension GuestController {
         let guest = try requiredGuest(strict: true)
         let (name, definition) = (guest.name, guest.definition)
         guard Self.canBeADomainName(name) else {
-            throw VMError(.misconfigured, "'\(ConfigError.excerpt(name))' cannot be a libvirt domain name (at most "
-                             + "200 bytes, no '/' and no line breaks)")
+            throw VMError(
+                .misconfigured,
+                "'\(ConfigError.excerpt(name))' cannot be a libvirt domain name (at most "
+                    + "200 bytes, no '/' and no line breaks)")
         }
         if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), budget / 4)) {
-            throw VMError(.misconfigured, "this resource started guest '\(started)', which still runs, but its XML "
-                             + "now names '\(name)'; stop the resource before pointing it at another guest")
+            throw VMError(
+                .misconfigured,
+                "this resource started guest '\(started)', which still runs, but its XML "
+                    + "now names '\(name)'; stop the resource before pointing it at another guest")
         }
         if let refused = settings.refused.first { throw VMError(.misconfigured, refused) }
-        let lock = try await FileLock.acquire(guest: name, directory: settings.lockDirectory,
-                                               timeout: deadline - clock.now, purpose: "start")
+        let lock = try await FileLock.acquire(
+            guest: name, directory: settings.lockDirectory,
+            timeout: deadline - clock.now, purpose: "start")
         defer { lock.release() }
         memory.remember(name)
         if let config = settings.configPath { memory.rememberConfig(name, config) }
@@ -38,14 +43,18 @@ extension GuestController {
             try await StartGuard(peers: settings.peers, logger: logger)
                 .check(domain, localHost: try? await host.connection.hostname(), timeout: .seconds(5))
             var effective = definition
-            if effective == nil, let xml = try? await domain.xml(.inactive) { effective = try? DomainDefinition(xml: xml) }
+            if effective == nil, let xml = try? await domain.xml(.inactive) {
+                effective = try? DomainDefinition(xml: xml)
+            }
             let probe = settings.readiness.probe(for: effective)
             let outcome = try await bringUp(domain, on: host, probe: probe, definition: effective, deadline: deadline)
             await syncUtilization(domain, deadline: deadline)
             return outcome
         } catch {
-            reporter.report(Transition(kind: .startFailed, guest: name, uuid: definition?.uuid,
-                                       reason: "\(error)", configPath: settings.configPath))
+            reporter.report(
+                Transition(
+                    kind: .startFailed, guest: name, uuid: definition?.uuid,
+                    reason: "\(error)", configPath: settings.configPath))
             throw error
         }
     }
@@ -56,8 +65,10 @@ extension GuestController {
         let existing = try await host.guestIfDefined(name)
         guard let definition else {
             guard let existing else {
-                throw VMError(.notInstalled, "guest \(name) is not defined on \(settings.hypervisor) and no "
-                                 + "'config' XML is set to define it from")
+                throw VMError(
+                    .notInstalled,
+                    "guest \(name) is not defined on \(settings.hypervisor) and no "
+                        + "'config' XML is set to define it from")
             }
             return existing
         }
@@ -80,8 +91,10 @@ extension GuestController {
         return outcome.domain
     }
 
-    func bringUp(_ domain: Domain, on host: Hypervisor, probe: ReadinessProbe, definition: DomainDefinition?,
-                 deadline: ContinuousClock.Instant) async throws -> StartOutcome {
+    func bringUp(
+        _ domain: Domain, on host: Hypervisor, probe: ReadinessProbe, definition: DomainDefinition?,
+        deadline: ContinuousClock.Instant
+    ) async throws -> StartOutcome {
         let clock = ContinuousClock()
         let started = clock.now
         let name = domain.name
@@ -91,14 +104,19 @@ extension GuestController {
         // A pause that is a step of some libvirt job (its own start, a save, a migration) ends by itself:
         // wait for it instead of resuming a guest that libvirt is still bringing up.
         while state.kind == .paused, Self.transientPauses.contains(state.reasonName), clock.now < deadline {
-            logger.info("waiting for a libvirt job to end", metadata: ["domain.name": "\(name)",
-                                                                       "state": "\(state.description)"])
+            logger.info(
+                "waiting for a libvirt job to end",
+                metadata: [
+                    "domain.name": "\(name)",
+                    "state": "\(state.description)",
+                ])
             try await Task.sleep(for: .milliseconds(200))
             state = try await libvirt("reading the state of \(name)") { try await domain.state() }
         }
         let serialLog = definition?.serials.first(where: { $0.type == "file" })?.sourcePath
-        var context = BootContext(coldBoot: true, serialLog: serialLog,
-                                  serialOffset: serialLog.map(SerialFollower.size(of:)) ?? 0)
+        var context = BootContext(
+            coldBoot: true, serialLog: serialLog,
+            serialOffset: serialLog.map(SerialFollower.size(of:)) ?? 0)
         let how: StartOutcome.How
         var restoreFailure: String?
         var restoreTime: Duration?
@@ -112,22 +130,27 @@ extension GuestController {
             let remembered = memory.rememberedGeneration(name)
             let ours = remembered != nil && remembered == savedStateStore(for: name).generation()?.generation
             recordComingUp(domain, node: node, how: "found running")
-            let ready = try await BootWait.waitUntilReady(domain, probe: probe, timeout: max(.zero, deadline - clock.now),
-                                                          context: BootContext(coldBoot: false))
+            let ready = try await BootWait.waitUntilReady(
+                domain, probe: probe, timeout: max(.zero, deadline - clock.now),
+                context: BootContext(coldBoot: false))
             memory.rememberFailure(name, nil)
             if !ours {
-                var t = Transition(kind: .up, guest: name, uuid: domain.uuid,
-                                   reason: "start: already running (started outside the agent), and ready",
-                                   previousState: state.description, newState: state.description,
-                                   configPath: settings.configPath)
+                var t = Transition(
+                    kind: .up, guest: name, uuid: domain.uuid,
+                    reason: "start: already running (started outside the agent), and ready",
+                    previousState: state.description, newState: state.description,
+                    configPath: settings.configPath)
                 t.bootWaitDuration = ready
                 reporter.report(t)
             }
-            return StartOutcome(how: .alreadyRunning, readyAfter: probe == .none ? nil : ready,
-                                duration: clock.now - started)
+            return StartOutcome(
+                how: .alreadyRunning, readyAfter: probe == .none ? nil : ready,
+                duration: clock.now - started)
         case .paused where Self.failedPauses.contains(state.reasonName):
-            throw VMError(.failed, "guest \(name) is \(state); resuming it would not help. Fix the cause (its "
-                             + "storage, its kernel) and start it again, or stop it for a fresh boot")
+            throw VMError(
+                .failed,
+                "guest \(name) is \(state); resuming it would not help. Fix the cause (its "
+                    + "storage, its kernel) and start it again, or stop it for a fresh boot")
         case .paused where Self.transientPauses.contains(state.reasonName):
             throw VMError(.failed, "guest \(name) is still \(state) after the start's budget")
         case .paused:
@@ -164,8 +187,9 @@ extension GuestController {
                 how = .booted
             }
         }
-        let readyAfter = try await BootWait.waitUntilReady(domain, probe: probe, timeout: max(.zero, deadline - clock.now),
-                                                           context: context)
+        let readyAfter = try await BootWait.waitUntilReady(
+            domain, probe: probe, timeout: max(.zero, deadline - clock.now),
+            context: context)
         bootSlot?.release()
         memory.rememberFailure(name, nil)
         // A restored or resumed guest's clock stands where it stopped; set it (libvirt-guests' SYNC_TIME).
@@ -178,8 +202,9 @@ extension GuestController {
             reason += ")"
         }
         if let skew { reason += "; guest clock corrected by \(EventText.formatSeconds(skew))" }
-        var t = Transition(kind: .up, guest: name, uuid: domain.uuid, reason: reason,
-                           previousState: state.description, newState: newState, configPath: settings.configPath)
+        var t = Transition(
+            kind: .up, guest: name, uuid: domain.uuid, reason: reason,
+            previousState: state.description, newState: newState, configPath: settings.configPath)
         if how == .restored { t.kind = .resumedFromSaved }
         if let restoreFailure {
             t.kind = .restoreFailedColdBooted
@@ -201,15 +226,22 @@ extension GuestController {
             t.guestUptime = try? await GuestUptime.read(domain, timeout: .seconds(2))
         }
         reporter.report(t)
-        logger.info("guest up", metadata: ["domain.name": "\(name)", "how": "\(how.rawValue)",
-                                           "ready_after": "\(readyAfter.formattedSeconds)"])
-        return StartOutcome(how: how, readyAfter: probe == .none ? nil : readyAfter, duration: clock.now - started,
-                            restoreFailure: restoreFailure, clockCorrection: skew)
+        logger.info(
+            "guest up",
+            metadata: [
+                "domain.name": "\(name)", "how": "\(how.rawValue)",
+                "ready_after": "\(readyAfter.formattedSeconds)",
+            ])
+        return StartOutcome(
+            how: how, readyAfter: probe == .none ? nil : readyAfter, duration: clock.now - started,
+            restoreFailure: restoreFailure, clockCorrection: skew)
     }
 
     /// Pauses that are a step of a libvirt job and end by themselves.
-    static let transientPauses: Set<String> = ["starting up", "migrating", "saving", "dumping", "shutting down",
-                                               "creating snapshot", "post-copy"]
+    static let transientPauses: Set<String> = [
+        "starting up", "migrating", "saving", "dumping", "shutting down",
+        "creating snapshot", "post-copy",
+    ]
     /// Pauses that mean the guest is broken: resuming it repeats the fault.
     static let failedPauses: Set<String> = ["ioerror", "watchdog", "crashed", "post-copy failed"]
 
@@ -224,8 +256,9 @@ extension GuestController {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
         let name = try requiredGuest().name
-        let lock = try await FileLock.acquire(guest: name, directory: settings.lockDirectory,
-                                               timeout: budget / 4, purpose: "cold boot")
+        let lock = try await FileLock.acquire(
+            guest: name, directory: settings.lockDirectory,
+            timeout: budget / 4, purpose: "cold boot")
         defer { lock.release() }
         let host = try await connect(timeout: budget)
         let domain = try await host.guest(name)
@@ -240,14 +273,18 @@ extension GuestController {
         }
         recordComingUp(domain, node: await nodeName(host), how: "booted by an admin")
         let definition = try? DomainDefinition(xml: await domain.xml(.inactive))
-        let ready = try await BootWait.waitUntilReady(domain, probe: settings.readiness.probe(for: definition),
-                                                      timeout: max(.zero, deadline - clock.now))
-        var t = Transition(kind: .up, guest: name, uuid: domain.uuid,
-                           reason: "cold boot by an admin" + (kept.isEmpty ? "" : "; saved image kept as " + kept.joined(separator: ", ")),
-                           configPath: settings.configPath)
+        let ready = try await BootWait.waitUntilReady(
+            domain, probe: settings.readiness.probe(for: definition),
+            timeout: max(.zero, deadline - clock.now))
+        var t = Transition(
+            kind: .up, guest: name, uuid: domain.uuid,
+            reason: "cold boot by an admin"
+                + (kept.isEmpty ? "" : "; saved image kept as " + kept.joined(separator: ", ")),
+            configPath: settings.configPath)
         t.bootWaitDuration = ready
         reporter.report(t)
-        return StartOutcome(how: .booted, readyAfter: ready, duration: clock.now - (deadline - budget),
-                            restoreFailure: kept.isEmpty ? nil : "saved image kept as " + kept.joined(separator: ", "))
+        return StartOutcome(
+            how: .booted, readyAfter: ready, duration: clock.now - (deadline - budget),
+            restoreFailure: kept.isEmpty ? nil : "saved image kept as " + kept.joined(separator: ", "))
     }
 }

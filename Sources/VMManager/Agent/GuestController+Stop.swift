@@ -26,18 +26,22 @@ extension GuestController {
         }
         if !Self.canBeADomainName(name) {
             // libvirt keeps a file named after every domain: no guest with this name can run, so it is stopped.
-            logger.error("no guest can have this name; nothing to stop", metadata: ["domain.name": "\(ConfigError.excerpt(name))"])
+            logger.error(
+                "no guest can have this name; nothing to stop",
+                metadata: ["domain.name": "\(ConfigError.excerpt(name))"])
             return StopOutcome(method: nil, failures: [], duration: .zero)
         }
         if let started = await startedGuestStillRunning(insteadOf: name, timeout: min(.seconds(5), budget / 4)) {
             // The resource started `started`, which still runs; its XML now names another guest. Stopping
             // the other one would leave ours running twice: stop the one this resource means.
-            logger.error("the XML now names another guest; stopping the one this resource started",
-                         metadata: ["domain.name": "\(started)", "xml_names": "\(name)"])
+            logger.error(
+                "the XML now names another guest; stopping the one this resource started",
+                metadata: ["domain.name": "\(started)", "xml_names": "\(name)"])
             name = started
         }
-        let lock = try await FileLock.acquire(guest: name, directory: settings.lockDirectory,
-                                               timeout: max(.seconds(1), budget / 3), purpose: "stop")
+        let lock = try await FileLock.acquire(
+            guest: name, directory: settings.lockDirectory,
+            timeout: max(.seconds(1), budget / 3), purpose: "stop")
         defer { lock.release() }
         let host: Hypervisor
         let domain: Domain?
@@ -46,12 +50,14 @@ extension GuestController {
             domain = try await host.guestIfDefined(name)
         } catch {
             // libvirtd does not answer: the guest's QEMU process is all we can act on.
-            return try await lastResort(name, because: "libvirt unreachable: \(error)", deadline: deadline,
-                                        started: started, failures: [])
+            return try await lastResort(
+                name, because: "libvirt unreachable: \(error)", deadline: deadline,
+                started: started, failures: [])
         }
         guard let domain else {
-            return try await lastResort(name, because: "guest not defined", deadline: deadline, started: started,
-                                        failures: [], quietWhenAbsent: true)
+            return try await lastResort(
+                name, because: "guest not defined", deadline: deadline, started: started,
+                failures: [], quietWhenAbsent: true)
         }
         let previousState = try? await domain.state()
         let previous = previousState?.description
@@ -90,8 +96,9 @@ extension GuestController {
             var saved: SavedImage?
             var saveProblem: String?
             if outcome.method == .save {
-                (saved, saveProblem) = await commitSave(domain, on: host, store: store, temporary: policy.saveFile,
-                                                        definition: definition)
+                (saved, saveProblem) = await commitSave(
+                    domain, on: host, store: store, temporary: policy.saveFile,
+                    definition: definition)
             } else if let temporary = policy.saveFile {
                 unlink(temporary)  // what a failed save left
             }
@@ -99,7 +106,8 @@ extension GuestController {
                 var reason = "stop: \(method)"
                 if let saved { reason += " to \(saved.isManagedSave ? "libvirt's managed-save image" : saved.path)" }
                 if outcome.escalated {
-                    reason += " after " + outcome.failures.map { "\($0.method) failed: \($0.reason)" }.joined(separator: "; ")
+                    reason +=
+                        " after " + outcome.failures.map { "\($0.method) failed: \($0.reason)" }.joined(separator: "; ")
                 }
                 if let saveProblem { reason += "; " + saveProblem }
                 if let knownFailure, !policy.methods.contains(.save), settings.stopMethods.contains(.save) {
@@ -107,8 +115,9 @@ extension GuestController {
                 }
                 var kind: TransitionKind = outcome.escalated ? .stopEscalated : .down
                 if saved?.isConflictCopy == true { kind = .savedStateConflict }
-                var t = Transition(kind: kind, guest: name, uuid: domain.uuid, reason: reason, previousState: previous,
-                                   configPath: settings.configPath)
+                var t = Transition(
+                    kind: kind, guest: name, uuid: domain.uuid, reason: reason, previousState: previous,
+                    configPath: settings.configPath)
                 t.newState = (try? await domain.state())?.description
                 if let saved { t.details["image"] = saved.path }
                 reporter.report(t)
@@ -119,8 +128,9 @@ extension GuestController {
             return outcome
         } catch {
             if !allowKill { throw error }
-            return try await lastResort(name, because: "\(error)", deadline: deadline, started: started, failures: [],
-                                        uuid: domain.uuid)
+            return try await lastResort(
+                name, because: "\(error)", deadline: deadline, started: started, failures: [],
+                uuid: domain.uuid)
         }
     }
 
@@ -128,30 +138,41 @@ extension GuestController {
     /// down now, and its transition must not be lost.
     func reportInterruptedStop(_ name: String, uuid: UUID?) {
         guard let previous = memory.stopIntent(name) else { return }
-        reporter.report(Transition(kind: .down, guest: name, uuid: uuid,
-                                   reason: "stop: an earlier stop was interrupted (its process was killed) after it "
-                                       + "had begun; the guest is down", previousState: previous,
-                                   configPath: settings.configPath))
+        reporter.report(
+            Transition(
+                kind: .down, guest: name, uuid: uuid,
+                reason: "stop: an earlier stop was interrupted (its process was killed) after it "
+                    + "had begun; the guest is down", previousState: previous,
+                configPath: settings.configPath))
         memory.clearStopIntent(name)
         memory.forgetGeneration(name)
     }
 
     /// Kills the guest's QEMU process directly (libvirtd is not answering or every method failed).
-    func lastResort(_ name: String, because reason: String, deadline: ContinuousClock.Instant,
-                    started: ContinuousClock.Instant, failures: [(method: StopMethod, reason: String)],
-                    quietWhenAbsent: Bool = false, uuid: UUID? = nil) async throws -> StopOutcome {
+    func lastResort(
+        _ name: String, because reason: String, deadline: ContinuousClock.Instant,
+        started: ContinuousClock.Instant, failures: [(method: StopMethod, reason: String)],
+        quietWhenAbsent: Bool = false, uuid: UUID? = nil
+    ) async throws -> StopOutcome {
         let clock = ContinuousClock()
         let process = qemuProcess(name, uuid: uuid)
         guard process.find() != nil else {
             return StopOutcome(method: nil, failures: failures, duration: clock.now - started)
         }
-        logger.warning("killing the guest's QEMU process directly", metadata: ["domain.name": "\(name)",
-                                                                             "reason": "\(reason)"])
+        logger.warning(
+            "killing the guest's QEMU process directly",
+            metadata: [
+                "domain.name": "\(name)",
+                "reason": "\(reason)",
+            ])
         if await process.kill(timeout: max(.seconds(1), deadline - clock.now)) {
-            reporter.report(Transition(kind: .stopEscalated, guest: name, uuid: uuid,
-                                       reason: "QEMU process killed: \(reason)", configPath: settings.configPath))
-            return StopOutcome(method: .destroy, failures: failures + [(.destroy, reason)],
-                               duration: clock.now - started)
+            reporter.report(
+                Transition(
+                    kind: .stopEscalated, guest: name, uuid: uuid,
+                    reason: "QEMU process killed: \(reason)", configPath: settings.configPath))
+            return StopOutcome(
+                method: .destroy, failures: failures + [(.destroy, reason)],
+                duration: clock.now - started)
         }
         throw VMError(.failed, "could not stop guest \(name): \(reason); its QEMU process survived SIGKILL")
     }
@@ -159,7 +180,7 @@ extension GuestController {
     /// Writes the guest's current inactive definition back to its XML file when it changed.
     func saveConfig(_ domain: Domain) async {
         guard let path = settings.configPath, let xml = try? await domain.xml([.inactive, .secure]),
-              (try? DomainDefinition(xml: xml)) != nil, readFile(path) != xml
+            (try? DomainDefinition(xml: xml)) != nil, readFile(path) != xml
         else { return }
         let temporary = path + ".vmmanager-tmp"
         do {

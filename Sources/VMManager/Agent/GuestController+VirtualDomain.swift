@@ -11,12 +11,18 @@ extension GuestController {
     public func validationProblems() -> [VMError] {
         var problems = settings.refused.map { VMError(.misconfigured, $0) }
         for script in settings.monitorScripts.unusable {
-            problems.append(VMError(.notInstalled, "monitor_scripts: '\(ConfigError.excerpt(script))' is missing or "
-                                       + "not executable"))
+            problems.append(
+                VMError(
+                    .notInstalled,
+                    "monitor_scripts: '\(ConfigError.excerpt(script))' is missing or "
+                        + "not executable"))
         }
         if settings.syncConfigOnStop, ExternalCommand.resolve("csync2") == nil {
-            problems.append(VMError(.notInstalled, "sync_config_on_stop is set but csync2 is not installed "
-                                       + "(install csync2, or keep the XML on shared storage and unset it)"))
+            problems.append(
+                VMError(
+                    .notInstalled,
+                    "sync_config_on_stop is set but csync2 is not installed "
+                        + "(install csync2, or keep the XML on shared storage and unset it)"))
         }
         return problems
     }
@@ -48,8 +54,10 @@ extension GuestController {
             }
             switch active {
             case nil:
-                throw VMError(.notInstalled, "start_resources: \(definition.name) needs \(resource), which is not "
-                                 + "defined on this node (define it with virsh net-define / pool-define)")
+                throw VMError(
+                    .notInstalled,
+                    "start_resources: \(definition.name) needs \(resource), which is not "
+                        + "defined on this node (define it with virsh net-define / pool-define)")
             case true?:
                 continue
             case false?:
@@ -67,7 +75,8 @@ extension GuestController {
     func syncConfig(_ path: String, timeout: Duration) async {
         guard settings.syncConfigOnStop else { return }
         guard let csync2 = ExternalCommand.resolve("csync2") else {
-            logger.warning("sync_config_on_stop: csync2 is not installed; the XML was not synced", metadata: ["path": "\(path)"])
+            logger.warning(
+                "sync_config_on_stop: csync2 is not installed; the XML was not synced", metadata: ["path": "\(path)"])
             return
         }
         do {
@@ -75,8 +84,12 @@ extension GuestController {
             if outcome.succeeded {
                 logger.info("synced the guest's XML with csync2", metadata: ["path": "\(path)"])
             } else {
-                logger.warning("csync2 -x failed", metadata: ["path": "\(path)", "output": "\(MonitorScripts.oneLine(outcome.output))",
-                                                               "timed_out": "\(outcome.timedOut)"])
+                logger.warning(
+                    "csync2 -x failed",
+                    metadata: [
+                        "path": "\(path)", "output": "\(MonitorScripts.oneLine(outcome.output))",
+                        "timed_out": "\(outcome.timedOut)",
+                    ])
             }
         } catch {
             logger.warning("csync2 could not be started", metadata: ["error": "\(error)"])
@@ -113,15 +126,18 @@ extension GuestController {
             if value == "-" {
                 if now != nil {
                     guard let outcome = await run(["-r", resource, "-z", "-d", attribute]), outcome.succeeded else {
-                        logger.warning("could not delete the utilization attribute", metadata: ["attribute": "\(attribute)"])
+                        logger.warning(
+                            "could not delete the utilization attribute", metadata: ["attribute": "\(attribute)"])
                         return
                     }
                 }
             } else if now != value {
                 if current.output.contains("not connected") { return }  // no CIB (yet): try at the next monitor
-                guard let outcome = await run(["-r", resource, "-z", "-p", attribute, "-v", value]), outcome.succeeded else {
-                    logger.warning("could not set the utilization attribute",
-                                   metadata: ["attribute": "\(attribute)", "value": "\(value)"])
+                guard let outcome = await run(["-r", resource, "-z", "-p", attribute, "-v", value]), outcome.succeeded
+                else {
+                    logger.warning(
+                        "could not set the utilization attribute",
+                        metadata: ["attribute": "\(attribute)", "value": "\(value)"])
                     return
                 }
                 logger.info("utilization set", metadata: ["attribute": "\(attribute)", "value": "\(value)"])
@@ -146,7 +162,8 @@ extension ResourceMemory {
 
     func rememberUtilization(_ values: [String: String]) {
         guard let instance else { return }
-        write("\(directory)/utilization", instance,
-              values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        write(
+            "\(directory)/utilization", instance,
+            values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
     }
 }

@@ -16,8 +16,10 @@ public struct GuestController: Sendable {
     /// The resource's id when Pacemaker runs the agent (its CIB can be written: utilization).
     public let pacemakerResource: String?
 
-    public init(settings: GuestSettings, reporter: any TransitionReporter, logger: Logger,
-                resourceInstance: String? = nil, pacemakerResource: String? = nil) {
+    public init(
+        settings: GuestSettings, reporter: any TransitionReporter, logger: Logger,
+        resourceInstance: String? = nil, pacemakerResource: String? = nil
+    ) {
         self.settings = settings
         self.reporter = reporter
         self.logger = logger
@@ -43,8 +45,9 @@ public struct GuestController: Sendable {
 
     /// The node's admission slots as this guest queues for them (``Admission``).
     func admission(for name: String) -> Admission.Request {
-        Admission.Request(admission: Admission(lockDirectory: settings.lockDirectory, limits: settings.admissionLimits),
-                          guest: name, priority: settings.priority)
+        Admission.Request(
+            admission: Admission(lockDirectory: settings.lockDirectory, limits: settings.admissionLimits),
+            guest: name, priority: settings.priority)
     }
 
     /// The guest's definition from its XML file, pinned. nil when no `config` is set.
@@ -93,8 +96,9 @@ public struct GuestController: Sendable {
     }
 
     func connect(timeout: Duration, keepAlive: Bool = true) async throws -> Hypervisor {
-        try await Hypervisor.connect(settings.hypervisor, timeout: min(.seconds(30), max(.seconds(2), timeout)),
-                                     keepAlive: keepAlive, logger: logger)
+        try await Hypervisor.connect(
+            settings.hypervisor, timeout: min(.seconds(30), max(.seconds(2), timeout)),
+            keepAlive: keepAlive, logger: logger)
     }
 
     /// Whether libvirt could have a domain called `name`: it names files after it (NAME_MAX bytes, no '/').
@@ -106,9 +110,9 @@ public struct GuestController: Sendable {
     /// still runs: a resource that started a guest keeps meaning that guest.
     func startedGuestStillRunning(insteadOf name: String, timeout: Duration) async -> String? {
         guard let remembered = memory.rememberedName, remembered != name,
-              let host = try? await connect(timeout: timeout, keepAlive: false),
-              let domain = try? await host.guestIfDefined(remembered),
-              (try? await domain.state().isActive) == true
+            let host = try? await connect(timeout: timeout, keepAlive: false),
+            let domain = try? await host.guestIfDefined(remembered),
+            (try? await domain.state().isActive) == true
         else { return nil }
         return remembered
     }

@@ -22,8 +22,10 @@ public struct Transition: Sendable {
     /// Facts for the admin (the saved image, where it was saved, the clock correction), mailed as "Details".
     public var details: [String: String] = [:]
 
-    public init(kind: TransitionKind, guest: String, uuid: UUID?, reason: String, previousState: String? = nil,
-                newState: String? = nil, configPath: String? = nil) {
+    public init(
+        kind: TransitionKind, guest: String, uuid: UUID?, reason: String, previousState: String? = nil,
+        newState: String? = nil, configPath: String? = nil
+    ) {
         self.kind = kind
         self.guest = guest
         self.uuid = uuid

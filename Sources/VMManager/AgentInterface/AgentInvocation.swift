@@ -17,8 +17,10 @@ public struct AgentOutput: Sendable {
     public let standardOutput: @Sendable (String) -> Void
     public let standardError: @Sendable (String) -> Void
 
-    public init(standardOutput: @escaping @Sendable (String) -> Void,
-                standardError: @escaping @Sendable (String) -> Void) {
+    public init(
+        standardOutput: @escaping @Sendable (String) -> Void,
+        standardError: @escaping @Sendable (String) -> Void
+    ) {
         self.standardOutput = standardOutput
         self.standardError = standardError
     }
@@ -78,7 +80,8 @@ public struct AgentInvocation: Sendable {
     }
 
     public var face: Face {
-        let isOCF = environment["OCF_ROOT"] != nil || environment["OCF_RESOURCE_INSTANCE"] != nil
+        let isOCF =
+            environment["OCF_ROOT"] != nil || environment["OCF_RESOURCE_INSTANCE"] != nil
             || environment.keys.contains { $0.hasPrefix("OCF_RESKEY_") }
         if arguments == ["--version"] {
             // Not an OCF action and never a heartbeat v1 line (those end in start, stop or status).
@@ -115,11 +118,14 @@ public struct AgentInvocation: Sendable {
         case .ocf(let action):
             return await OCFMode(action: action, environment: environment, output: output).run()
         case .heartbeat(let guest, let assignments, let action):
-            return await HeartbeatMode(guest: guest, assignments: assignments, action: action,
-                                       environment: environment, output: output).run()
+            return await HeartbeatMode(
+                guest: guest, assignments: assignments, action: action,
+                environment: environment, output: output
+            ).run()
         case .usage:
             output.standardError(Self.usage)
-            return arguments.count == 1 && AgentAction(rawValue: arguments[0]) != nil ? OCF.errConfigured.rawValue
+            return arguments.count == 1 && AgentAction(rawValue: arguments[0]) != nil
+                ? OCF.errConfigured.rawValue
                 : OCF.errArgs.rawValue
         }
     }

@@ -42,10 +42,12 @@ struct AgentLogHandler: LogHandler {
     }
 
     static func facility(_ name: String) -> Int32 {
-        let table: [String: Int32] = ["daemon": LOG_DAEMON, "user": LOG_USER, "local0": LOG_LOCAL0,
-                                      "local1": LOG_LOCAL1, "local2": LOG_LOCAL2, "local3": LOG_LOCAL3,
-                                      "local4": LOG_LOCAL4, "local5": LOG_LOCAL5, "local6": LOG_LOCAL6,
-                                      "local7": LOG_LOCAL7, "authpriv": LOG_AUTHPRIV]
+        let table: [String: Int32] = [
+            "daemon": LOG_DAEMON, "user": LOG_USER, "local0": LOG_LOCAL0,
+            "local1": LOG_LOCAL1, "local2": LOG_LOCAL2, "local3": LOG_LOCAL3,
+            "local4": LOG_LOCAL4, "local5": LOG_LOCAL5, "local6": LOG_LOCAL6,
+            "local7": LOG_LOCAL7, "authpriv": LOG_AUTHPRIV,
+        ]
         return table[name.lowercased()] ?? LOG_DAEMON
     }
 
@@ -55,8 +57,10 @@ struct AgentLogHandler: LogHandler {
 
     /// The entry point of swift-log before `log(event:)`: kept so that a caller still using it (or an older
     /// swift-log's default bridge) reaches the same lines.
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+        file: String, function: String, line: UInt
+    ) {
         emit(level: level, message: message, metadata: metadata)
     }
 
@@ -83,14 +87,15 @@ struct AgentLogHandler: LogHandler {
             _ = lineText.withCString { Glibc.write(fd, $0, strlen($0)) }
             close(fd)
         case .syslog(let facility):
-            let priority: Int32 = switch level {
-            case .trace, .debug: LOG_DEBUG
-            case .info: LOG_INFO
-            case .notice: LOG_NOTICE
-            case .warning: LOG_WARNING
-            case .error: LOG_ERR
-            case .critical: LOG_CRIT
-            }
+            let priority: Int32 =
+                switch level {
+                case .trace, .debug: LOG_DEBUG
+                case .info: LOG_INFO
+                case .notice: LOG_NOTICE
+                case .warning: LOG_WARNING
+                case .error: LOG_ERR
+                case .critical: LOG_CRIT
+                }
             openlog("vmmanager", LOG_PID, facility)
             body.withCString { text in withVaList([text]) { vsyslog(priority, "%s", $0) } }
         }

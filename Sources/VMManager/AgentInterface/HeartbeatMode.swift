@@ -21,8 +21,9 @@ struct HeartbeatMode {
         var parameters: [String: String] = [:]
         for a in assignments {
             guard let eq = a.firstIndex(of: "="), eq != a.startIndex else {
-                output.standardError("vmmanager: argument '\(ConfigError.excerpt(a))' is not key=value (haresources: "
-                                   + "vmmanager::\(ConfigError.excerpt(guest))::key=value)\n")
+                output.standardError(
+                    "vmmanager: argument '\(ConfigError.excerpt(a))' is not key=value (haresources: "
+                        + "vmmanager::\(ConfigError.excerpt(guest))::key=value)\n")
                 return action == .status ? printStatus(false) : 2
             }
             parameters[String(a[..<eq])] = String(a[a.index(after: eq)...])
@@ -33,8 +34,10 @@ struct HeartbeatMode {
         } catch {
             // A failed stop reboots the node, and a status that says "stopped" for a running guest lets it
             // run twice: both go on with every setting that can still be read.
-            guard action.toleratesBrokenConfiguration, let lenient = try? GuestSettings.resolve(parameters: parameters, guest: guest,
-                                                                                 lenient: true)
+            guard action.toleratesBrokenConfiguration,
+                let lenient = try? GuestSettings.resolve(
+                    parameters: parameters, guest: guest,
+                    lenient: true)
             else {
                 output.standardError("vmmanager: \(error)\n")
                 return action == .status ? printStatus(false) : 1
@@ -45,9 +48,11 @@ struct HeartbeatMode {
             settings = lenient
         }
         // heartbeat v1 names resources by their haresources argument: remember the domain under it.
-        let reporter = NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: logger), logger: logger)
-        let controller = GuestController(settings: settings, reporter: reporter, logger: logger,
-                                         resourceInstance: GuestController.heartbeatInstance(guest))
+        let reporter = NotifyingReporter(
+            notifier: Notifier(configuration: settings.file, logger: logger), logger: logger)
+        let controller = GuestController(
+            settings: settings, reporter: reporter, logger: logger,
+            resourceInstance: GuestController.heartbeatInstance(guest))
         do {
             switch action {
             case .start:

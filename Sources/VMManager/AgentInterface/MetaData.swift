@@ -27,14 +27,16 @@ enum MetaData {
 
             """
         for p in Parameters.all {
-            out += parameter(p.name, unique: p.uniqueGroup != nil, type: p.kind.rawValue, default: p.defaultValue,
-                             short: p.shortDescription, long: p.longDescription)
+            out += parameter(
+                p.name, unique: p.uniqueGroup != nil, type: p.kind.rawValue, default: p.defaultValue,
+                short: p.shortDescription, long: p.longDescription)
         }
         for c in Parameters.refusedFromVirtualDomain {
-            out += parameter(c.name, unique: false, type: "string", default: "",
-                             short: "VirtualDomain's \(c.name): not supported, refused when set",
-                             long: "Listed so that a resource switching from VirtualDomain passes the cluster tools' "
-                                + "checks; when set, validate-all and start fail (OCF_ERR_CONFIGURED): \(c.reason).")
+            out += parameter(
+                c.name, unique: false, type: "string", default: "",
+                short: "VirtualDomain's \(c.name): not supported, refused when set",
+                long: "Listed so that a resource switching from VirtualDomain passes the cluster tools' "
+                    + "checks; when set, validate-all and start fail (OCF_ERR_CONFIGURED): \(c.reason).")
         }
         out += """
             </parameters>
@@ -64,8 +66,10 @@ enum MetaData {
     /// A duration in whole seconds as OCF writes it (`120s`).
     private static func seconds(_ d: Duration) -> String { "\(d.components.seconds)s" }
 
-    private static func parameter(_ name: String, unique: Bool, type: String, default value: String, short: String,
-                                  long: String) -> String {
+    private static func parameter(
+        _ name: String, unique: Bool, type: String, default value: String, short: String,
+        long: String
+    ) -> String {
         let defaultAttribute = value.isEmpty ? "" : " default=\"\(escape(value))\""
         return """
             <parameter name="\(name)" unique="\(unique ? 1 : 0)" required="0">

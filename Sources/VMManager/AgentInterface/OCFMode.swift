@@ -24,7 +24,9 @@ struct OCFMode {
         environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { .milliseconds($0) }
     }
 
-    var isProbe: Bool { action == AgentAction.monitor.rawValue && (environment["OCF_RESKEY_CRM_meta_interval"] ?? "0") == "0" }
+    var isProbe: Bool {
+        action == AgentAction.monitor.rawValue && (environment["OCF_RESKEY_CRM_meta_interval"] ?? "0") == "0"
+    }
 
     func run() async -> Int32 {
         guard let action = AgentAction(rawValue: action) else {
@@ -55,20 +57,24 @@ struct OCFMode {
             // They go on with every setting that can still be read (the lock, the state directory, [notify]),
             // and only the broken ones fall back to their defaults.
             guard action.toleratesBrokenConfiguration,
-                  let fallback = try? GuestSettings.resolve(parameters: parameters, parameterPrefix: "OCF_RESKEY_",
-                                                            lenient: true)
+                let fallback = try? GuestSettings.resolve(
+                    parameters: parameters, parameterPrefix: "OCF_RESKEY_",
+                    lenient: true)
             else { return fail(AgentInvocation.code(for: error), "\(error)") }
             for problem in fallback.problems {
                 logger.error("configuration error; \(action) goes on with the default: \(problem)")
             }
             settings = fallback
         }
-        let controller = GuestController(settings: settings, reporter: NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: logger), logger: logger), logger: logger,
-                                         resourceInstance: environment["OCF_RESOURCE_INSTANCE"],
-                                         // Pacemaker passes its feature set to every agent it runs; ocf-tester and
-                                         // a hand-run agent do not, and have no CIB to write.
-                                         pacemakerResource: environment["OCF_RESKEY_crm_feature_set"] != nil
-                                             ? environment["OCF_RESOURCE_INSTANCE"] : nil)
+        let controller = GuestController(
+            settings: settings,
+            reporter: NotifyingReporter(
+                notifier: Notifier(configuration: settings.file, logger: logger), logger: logger), logger: logger,
+            resourceInstance: environment["OCF_RESOURCE_INSTANCE"],
+            // Pacemaker passes its feature set to every agent it runs; ocf-tester and
+            // a hand-run agent do not, and have no CIB to write.
+            pacemakerResource: environment["OCF_RESKEY_crm_feature_set"] != nil
+                ? environment["OCF_RESOURCE_INSTANCE"] : nil)
         do {
             switch action {
             case .validateAll, .reload, .reloadAgent:
@@ -93,12 +99,17 @@ struct OCFMode {
                 }
             case .migrateTo:
                 guard let target = environment["OCF_RESKEY_CRM_meta_migrate_target"] else {
-                    return fail(.errConfigured, "migrate_to needs OCF_RESKEY_CRM_meta_migrate_target (set by Pacemaker)")
+                    return fail(
+                        .errConfigured, "migrate_to needs OCF_RESKEY_CRM_meta_migrate_target (set by Pacemaker)")
                 }
                 let budget = (operationTimeout ?? .seconds(120)) - .seconds(5)
                 let report = try await controller.migrate(to: target, budget: max(.seconds(2), budget))
-                logger.info("migrated", metadata: ["target": "\(target)",
-                                                   "downtime_ms": "\(report.downtimeMilliseconds ?? 0)"])
+                logger.info(
+                    "migrated",
+                    metadata: [
+                        "target": "\(target)",
+                        "downtime_ms": "\(report.downtimeMilliseconds ?? 0)",
+                    ])
                 return OCF.success.rawValue
             case .migrateFrom:
                 let budget = (operationTimeout ?? .seconds(60)) - .seconds(2)

@@ -85,8 +85,10 @@ public struct ConfigFile: Sendable {
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]") else {
-                    problem(ConfigError(.syntax, file: path, line: lineNumber, key: nil,
-                                        "a section header must end with ']'"))
+                    problem(
+                        ConfigError(
+                            .syntax, file: path, line: lineNumber, key: nil,
+                            "a section header must end with ']'"))
                     continue
                 }
                 let words = line.dropFirst().dropLast().split(separator: " ", omittingEmptySubsequences: true)
@@ -95,9 +97,11 @@ public struct ConfigFile: Sendable {
                 case ("guest"?, 2):
                     let name = words[1]
                     if let first = seenGuests[name] {
-                        problem(ConfigError(.duplicate, file: path, line: lineNumber, key: nil,
-                                            "guest \(ConfigError.excerpt(name)) has a second section (the first is on "
-                                            + "line \(first))"))
+                        problem(
+                            ConfigError(
+                                .duplicate, file: path, line: lineNumber, key: nil,
+                                "guest \(ConfigError.excerpt(name)) has a second section (the first is on "
+                                    + "line \(first))"))
                         // Later entries belong to no section that applies, rather than to the one before.
                         sections.append(Section(kind: "ignored", guest: nil, line: lineNumber, entries: []))
                         continue
@@ -107,27 +111,35 @@ public struct ConfigFile: Sendable {
                 case (let kind?, 1) where sectionKinds.contains(kind):
                     sections.append(Section(kind: kind, guest: nil, line: lineNumber, entries: []))
                 default:
-                    problem(ConfigError(.syntax, file: path, line: lineNumber, key: nil,
-                                        "unknown section; sections are [global], [notify] and [guest NAME]"))
+                    problem(
+                        ConfigError(
+                            .syntax, file: path, line: lineNumber, key: nil,
+                            "unknown section; sections are [global], [notify] and [guest NAME]"))
                     sections.append(Section(kind: "ignored", guest: nil, line: lineNumber, entries: []))
                 }
                 continue
             }
             guard let eq = line.firstIndex(of: "=") else {
-                problem(ConfigError(.syntax, file: path, line: lineNumber, key: nil,
-                                    "expected 'key = value', a [section] or a # comment"))
+                problem(
+                    ConfigError(
+                        .syntax, file: path, line: lineNumber, key: nil,
+                        "expected 'key = value', a [section] or a # comment"))
                 continue
             }
             let key = line[..<eq].trimmed
             let value = line[line.index(after: eq)...].trimmed
             guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-                problem(ConfigError(.syntax, file: path, line: lineNumber, key: nil,
-                                    "a key is letters, digits and '_' only"))
+                problem(
+                    ConfigError(
+                        .syntax, file: path, line: lineNumber, key: nil,
+                        "a key is letters, digits and '_' only"))
                 continue
             }
             if let previous = sections[sections.count - 1].entries.first(where: { $0.key == key }) {
-                problem(ConfigError(.duplicate, file: path, line: lineNumber, key: key,
-                                    "set twice in one section (first on line \(previous.line))"))
+                problem(
+                    ConfigError(
+                        .duplicate, file: path, line: lineNumber, key: key,
+                        "set twice in one section (first on line \(previous.line))"))
                 continue
             }
             sections[sections.count - 1].entries.append(Entry(key: key, value: value, line: lineNumber))
@@ -172,7 +184,9 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     /// At most 64 characters of a value, with control characters shown as `?`: enough to recognise it in
     /// an error, never a flood (a 20 MB value) nor a forged log line.
     public static func excerpt(_ value: some StringProtocol) -> String {
-        let cleaned = value.prefix(64).map { $0.isASCII && ($0.asciiValue! < 0x20 || $0.asciiValue! == 0x7f) ? "?" : $0 }
+        let cleaned = value.prefix(64).map {
+            $0.isASCII && ($0.asciiValue! < 0x20 || $0.asciiValue! == 0x7f) ? "?" : $0
+        }
         return String(cleaned) + (value.count > 64 ? "…" : "")
     }
 
@@ -184,7 +198,8 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 }
 
 extension StringProtocol {
-    /// Without leading and trailing white space (spaces, tabs, line ends) (FoundationEssentials has no `trimmingCharacters`).
+    /// Without leading and trailing white space (spaces, tabs, line ends) (FoundationEssentials has no
+    /// `trimmingCharacters`).
     package var trimmed: String {
         let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
         guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else {

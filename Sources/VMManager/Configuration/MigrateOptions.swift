@@ -58,9 +58,11 @@ public struct MigrateOptions: Sendable, Hashable {
         "--domain": "the guest comes from the resource's config or domain",
         "--async": "the agent waits for the migration it starts",
     ]
-    static let withValue: Set<String> = ["--migrateuri", "--listen-address", "--bandwidth", "--timeout",
-                                         "--parallel-connections", "--dname", "--xml", "--persistent-xml",
-                                         "--desturi", "--domain"]
+    static let withValue: Set<String> = [
+        "--migrateuri", "--listen-address", "--bandwidth", "--timeout",
+        "--parallel-connections", "--dname", "--xml", "--persistent-xml",
+        "--desturi", "--domain",
+    ]
 
     /// Parses the option string (`--opt`, `--opt value`, `--opt=value`, separated by white space).
     /// - Throws: ``ConfigError`` `.invalidValue` on key `migrate_options`, naming the option.
@@ -91,8 +93,9 @@ public struct MigrateOptions: Sendable, Hashable {
             }
             func number(_ range: ClosedRange<Int>) throws(ConfigError) -> Int {
                 guard let v = value.flatMap({ Int($0) }), range.contains(v) else {
-                    throw fail("\(name) needs a whole number in \(range.lowerBound)…\(range.upperBound), not "
-                               + "'\(ConfigError.excerpt(value ?? ""))'")
+                    throw fail(
+                        "\(name) needs a whole number in \(range.lowerBound)…\(range.upperBound), not "
+                            + "'\(ConfigError.excerpt(value ?? ""))'")
                 }
                 return v
             }
@@ -115,10 +118,11 @@ public struct MigrateOptions: Sendable, Hashable {
             case "--bandwidth": o.bandwidthMiBPerSecond = try number(1...1_000_000)
             case "--timeout": o.suspendAfterSeconds = try number(1...86_400)
             default:
-                throw fail("unknown option \(ConfigError.excerpt(name)); vmmanager honours --p2p, --tunnelled, "
-                           + "--compressed, --auto-converge, --postcopy, --unsafe, --tls, --parallel, "
-                           + "--parallel-connections N, --copy-storage-all, --copy-storage-inc, --migrateuri URI, "
-                           + "--listen-address A, --bandwidth MiB/s, --timeout s, --change-protection")
+                throw fail(
+                    "unknown option \(ConfigError.excerpt(name)); vmmanager honours --p2p, --tunnelled, "
+                        + "--compressed, --auto-converge, --postcopy, --unsafe, --tls, --parallel, "
+                        + "--parallel-connections N, --copy-storage-all, --copy-storage-inc, --migrateuri URI, "
+                        + "--listen-address A, --bandwidth MiB/s, --timeout s, --change-protection")
             }
         }
         if o.tunnelled && !o.peerToPeer { throw fail("--tunnelled needs --p2p (as virsh migrate says)") }

@@ -84,17 +84,20 @@ public struct GuestSettings: Sendable {
         if let guest {
             // heartbeat: `vmmanager web1 start` or `vmmanager web1/web1.xml start` (like the thesis's
             // BRAVO/Delta/Delta.vmx).
-            if guest.hasSuffix(".xml") || guest.contains("/") { parameters["config", default: guest] = guest }
-            else { parameters["domain", default: guest] = guest }
+            if guest.hasSuffix(".xml") || guest.contains("/") {
+                parameters["config", default: guest] = guest
+            } else {
+                parameters["domain", default: guest] = guest
+            }
         }
         let explicitFile = parameters["conf_file"]
         let filePath = explicitFile ?? Parameters.named("conf_file")!.defaultValue
         var file: ConfigFile?
         var problems: [ConfigError] = []
         if !ignoringConfigFile {
-            do { file = try ConfigFile.load(filePath) } catch where error.kind == .notFound && explicitFile == nil {
+            do { file = try ConfigFile.load(filePath) } catch  where error.kind == .notFound && explicitFile == nil {
                 file = nil
-            } catch where lenient {
+            } catch  where lenient {
                 problems.append(error)
                 if let readable = ConfigFile.loadLenient(filePath) {
                     file = readable.file
@@ -109,9 +112,13 @@ public struct GuestSettings: Sendable {
         func apply(_ entries: [ConfigFile.Entry], in file: ConfigFile) throws(ConfigError) {
             for e in entries {
                 guard allowed.contains(e.key) else {
-                    let error = ConfigError(.unknownKey, file: file.path, line: e.line, key: e.key,
-                                            "unknown setting; see `vmmanager meta-data` or docs/agent.md for the list")
-                    if lenient { problems.append(error); continue }
+                    let error = ConfigError(
+                        .unknownKey, file: file.path, line: e.line, key: e.key,
+                        "unknown setting; see `vmmanager meta-data` or docs/agent.md for the list")
+                    if lenient {
+                        problems.append(error)
+                        continue
+                    }
                     throw error
                 }
                 values[e.key] = (e.value, .file(path: file.path, line: e.line))
@@ -133,7 +140,9 @@ public struct GuestSettings: Sendable {
             // Unknown OCF parameters are ignored (Pacemaker may pass meta attributes); known ones win.
             if allowed.contains(key) { values[key] = (value, .parameter(parameterPrefix + key)) }
         }
-        values["conf_file"] = (filePath, explicitFile == nil ? .defaultValue : .parameter(parameterPrefix + "conf_file"))
+        values["conf_file"] = (
+            filePath, explicitFile == nil ? .defaultValue : .parameter(parameterPrefix + "conf_file")
+        )
 
         let reader = Reader(values: values, file: file, lenient: lenient)
         let configPath = values["config"].map { absolute($0.value, in: vmDir) }
@@ -142,13 +151,18 @@ public struct GuestSettings: Sendable {
         }
         let forceStop = try reader.read(["force_stop"]) { () throws(ConfigError) in try reader.bool("force_stop") }
         let methods = try reader.read(["stop_methods"]) { () throws(ConfigError) -> [StopMethod] in
-            let methods = forceStop ? [StopMethod.destroy] : try reader.list("stop_methods").map { (m) throws(ConfigError) in
-                guard let method = StopMethod(rawValue: m) else {
-                    throw reader.invalid("stop_methods", "unknown method '\(ConfigError.excerpt(m))'; use save, shutdown "
-                                         + "and destroy")
+            let methods =
+                forceStop
+                ? [StopMethod.destroy]
+                : try reader.list("stop_methods").map { (m) throws(ConfigError) in
+                    guard let method = StopMethod(rawValue: m) else {
+                        throw reader.invalid(
+                            "stop_methods",
+                            "unknown method '\(ConfigError.excerpt(m))'; use save, shutdown "
+                                + "and destroy")
+                    }
+                    return method
                 }
-                return method
-            }
             if methods.isEmpty { throw reader.invalid("stop_methods", "needs at least one method") }
             return methods
         }
@@ -158,13 +172,18 @@ public struct GuestSettings: Sendable {
                 throw reader.invalid("force_stop", "force_stop and snapshot contradict each other (destroy or save?)")
             }
             guard var savedState = SavedStateSetting.parse(reader.string("saved_state") ?? "auto") else {
-                throw reader.invalid("saved_state", "use auto (beside the domain XML), managed (libvirt's node-local "
-                                     + "managed save) or an absolute directory")
+                throw reader.invalid(
+                    "saved_state",
+                    "use auto (beside the domain XML), managed (libvirt's node-local "
+                        + "managed save) or an absolute directory")
             }
             if let snapshot {
-                guard snapshot.hasPrefix("/") else { throw reader.invalid("snapshot", "expected an absolute directory") }
+                guard snapshot.hasPrefix("/") else {
+                    throw reader.invalid("snapshot", "expected an absolute directory")
+                }
                 if case .directory(let d) = savedState, d != snapshot {
-                    throw reader.invalid("snapshot", "contradicts saved_state=\(ConfigError.excerpt(d)); set one of them")
+                    throw reader.invalid(
+                        "snapshot", "contradicts saved_state=\(ConfigError.excerpt(d)); set one of them")
                 }
                 if savedState == .managed {
                     throw reader.invalid("snapshot", "contradicts saved_state=managed; set one of them")
@@ -183,16 +202,19 @@ public struct GuestSettings: Sendable {
                 case "signal": modes.insert(.signal)
                 case "paravirt": modes.insert(.paravirt)
                 default:
-                    throw reader.invalid("shutdown_mode", "unknown mode '\(ConfigError.excerpt(m))'; use acpi, agent, "
-                                         + "initctl, signal, paravirt")
+                    throw reader.invalid(
+                        "shutdown_mode",
+                        "unknown mode '\(ConfigError.excerpt(m))'; use acpi, agent, "
+                            + "initctl, signal, paravirt")
                 }
             }
             return modes
         }
         let readiness = try reader.read(["readiness"]) { () throws(ConfigError) -> ReadinessSetting in
             do {
-                return try ReadinessSetting.parse(reader.string("readiness") ?? "auto",
-                                                  scripts: MonitorScripts.parse(reader.string("monitor_scripts") ?? ""))
+                return try ReadinessSetting.parse(
+                    reader.string("readiness") ?? "auto",
+                    scripts: MonitorScripts.parse(reader.string("monitor_scripts") ?? ""))
             } catch {
                 throw reader.invalid("readiness", (error as? ReadinessSetting.ParseError)?.message ?? "\(error)")
             }
@@ -201,7 +223,8 @@ public struct GuestSettings: Sendable {
             values: values, file: file, domainName: name, configPath: configPath,
             hypervisor: reader.string("hypervisor") ?? "qemu:///system",
             stopMethods: methods, shutdownModes: modes, savedState: savedState,
-            saveConfigOnStop: try reader.read(["save_config_on_stop", "sync_config_on_stop"]) { () throws(ConfigError) in
+            saveConfigOnStop: try reader.read(["save_config_on_stop", "sync_config_on_stop"]) {
+                () throws(ConfigError) in
                 // VirtualDomain: sync_config_on_stop implies save_config_on_stop.
                 let save = try reader.bool("save_config_on_stop")
                 let sync = try reader.bool("sync_config_on_stop")
@@ -209,12 +232,14 @@ public struct GuestSettings: Sendable {
             },
             readiness: readiness,
             monitorScripts: MonitorScripts.parse(reader.string("monitor_scripts") ?? ""),
-            startTimeout: .seconds(try reader.read(["start_timeout"]) { () throws(ConfigError) in
-                try reader.positiveInt("start_timeout")
-            }),
-            stopTimeout: .seconds(try reader.read(["stop_timeout"]) { () throws(ConfigError) in
-                try reader.positiveInt("stop_timeout")
-            }),
+            startTimeout: .seconds(
+                try reader.read(["start_timeout"]) { () throws(ConfigError) in
+                    try reader.positiveInt("start_timeout")
+                }),
+            stopTimeout: .seconds(
+                try reader.read(["stop_timeout"]) { () throws(ConfigError) in
+                    try reader.positiveInt("stop_timeout")
+                }),
             peers: reader.list("peers"),
             migration: MigrationSettings(
                 transport: reader.string("migration_transport"), user: reader.string("migration_user"),
@@ -233,8 +258,9 @@ public struct GuestSettings: Sendable {
                     return port
                 },
                 options: try reader.read(["migrate_options"]) { () throws(ConfigError) in
-                    do throws(ConfigError) { return try MigrateOptions.parse(reader.string("migrate_options") ?? "") }
-                    catch { throw reader.invalid("migrate_options", error.message) }
+                    do throws(ConfigError) {
+                        return try MigrateOptions.parse(reader.string("migrate_options") ?? "")
+                    } catch { throw reader.invalid("migrate_options", error.message) }
                 }),
             managedSaveDirectory: try reader.read(["managed_save_dir"]) { () throws(ConfigError) in
                 try reader.directory("managed_save_dir")
@@ -242,7 +268,8 @@ public struct GuestSettings: Sendable {
             quarantineDirectory: try reader.read(["quarantine_dir"]) { () throws(ConfigError) in
                 try reader.directory("quarantine_dir")
             },
-            stateDirectory: try reader.read(["state_dir"]) { () throws(ConfigError) in try reader.directory("state_dir") },
+            stateDirectory: try reader.read(["state_dir"]) { () throws(ConfigError) in try reader.directory("state_dir")
+            },
             lockDirectory: try reader.read(["lock_dir"]) { () throws(ConfigError) in try reader.directory("lock_dir") })
         settings.syncConfigOnStop = try reader.read(["sync_config_on_stop"]) { () throws(ConfigError) in
             try reader.bool("sync_config_on_stop")
@@ -280,22 +307,29 @@ public struct GuestSettings: Sendable {
             // Pacemaker passes the resource's meta attributes as OCF_RESKEY_CRM_meta_*.
             return parameters["CRM_meta_priority"].flatMap { Int($0) } ?? 0
         }
-        settings.failureResponse = try reader.read(["failure_response", "local_restarts", "restart_window",
-                                                    "handover_command"]) { () throws(ConfigError) -> FailureResponse.Policy in
+        settings.failureResponse = try reader.read([
+            "failure_response", "local_restarts", "restart_window",
+            "handover_command",
+        ]) { () throws(ConfigError) -> FailureResponse.Policy in
             switch reader.string("failure_response") ?? "none" {
             case "none": return .none
             case "pacemaker": return .pacemaker
             case "restart":
-                return .restart(localRestarts: try reader.nonNegativeInt("local_restarts"),
-                                window: .seconds(try reader.positiveInt("restart_window")),
-                                handoverCommand: reader.string("handover_command"))
+                return .restart(
+                    localRestarts: try reader.nonNegativeInt("local_restarts"),
+                    window: .seconds(try reader.positiveInt("restart_window")),
+                    handoverCommand: reader.string("handover_command"))
             case let other:
-                throw reader.invalid("failure_response", "unknown response '\(ConfigError.excerpt(other))'; use none, "
-                                     + "pacemaker or restart")
+                throw reader.invalid(
+                    "failure_response",
+                    "unknown response '\(ConfigError.excerpt(other))'; use none, "
+                        + "pacemaker or restart")
             }
         }
         for (name, reason) in Parameters.refusedFromVirtualDomain {
-            guard let value = reader.string(name), !["", "0", "false", "no", "off"].contains(value.lowercased()) else { continue }
+            guard let value = reader.string(name), !["", "0", "false", "no", "off"].contains(value.lowercased()) else {
+                continue
+            }
             settings.refused.append("\(name) is set but not supported: \(reason)")
         }
         settings.problems = problems + reader.problems
@@ -339,9 +373,13 @@ public struct MigrationSettings: Sendable, Hashable {
     /// `tcp:<target>:<port>` when there is no URI at all).
     public func dataURI(for target: String) -> String? {
         var uri: String? = nil
-        if let migrateURI { uri = migrateURI.replacing("%n", with: target) }
-        else if let given = options.migrateURI { uri = given.replacing("%n", with: target) }
-        else if let networkSuffix { uri = "tcp:\(Self.withSuffix(target, networkSuffix))" }
+        if let migrateURI {
+            uri = migrateURI.replacing("%n", with: target)
+        } else if let given = options.migrateURI {
+            uri = given.replacing("%n", with: target)
+        } else if let networkSuffix {
+            uri = "tcp:\(Self.withSuffix(target, networkSuffix))"
+        }
         guard let port else { return uri }
         guard let current = uri else { return "tcp:\(target):\(port)" }
         guard current.hasPrefix("tcp:") else { return current }

@@ -58,11 +58,14 @@ public struct VMError: Error, Sendable, CustomStringConvertible {
         case .timedOut:
             self.init(.timedOut, "\(doing): \(error.message)", underlying: error)
         case .noDomain:
-            self.init(.notFound, "\(doing): no such guest (\(error.message)); `vmctl list --all` shows the defined ones",
-                      underlying: error)
+            self.init(
+                .notFound, "\(doing): no such guest (\(error.message)); `vmctl list --all` shows the defined ones",
+                underlying: error)
         case .noConnect, .authFailed, .rpc, .connectionClosed, .authUnavailable, .accessDenied:
-            self.init(.unreachable, "\(doing): cannot talk to libvirt: \(error.message). Is libvirtd running, and is "
-                + "the URI right (--connect)?", underlying: error)
+            self.init(
+                .unreachable,
+                "\(doing): cannot talk to libvirt: \(error.message). Is libvirtd running, and is "
+                    + "the URI right (--connect)?", underlying: error)
         case .xmlError, .xmlDetail, .xmlInvalidSchema, .invalidArg, .configUnsupported:
             self.init(.invalidInput, "\(doing): \(error.message)", underlying: error)
         case .operationTimeout, .agentUnresponsive:
@@ -79,7 +82,8 @@ extension VMError {
         self.init(error.kind == .notFound ? .notInstalled : .misconfigured, "\(error)")
     }
 
-    /// An error an action threw, as a ``VMError``: itself, or a configuration error (``init(_:)`` with a ``ConfigError``).
+    /// An error an action threw, as a ``VMError``: itself, or a configuration error (``init(_:)`` with a
+    /// ``ConfigError``).
     /// nil for any other error, which each face reports its own way.
     public init?(classifying error: any Error) {
         switch error {

@@ -31,11 +31,15 @@ public final class Hypervisor: Sendable {
     /// - Throws: ``VMError`` `.notFound` with the name in the message.
     public func guest(_ reference: String) async throws -> Domain {
         let found = try await libvirt("looking up guest \(reference)") { () async throws -> Domain? in
-            if let uuid = UUID(uuidString: reference), let d = try await connection.domainIfExists(uuid: uuid) { return d }
+            if let uuid = UUID(uuidString: reference), let d = try await connection.domainIfExists(uuid: uuid) {
+                return d
+            }
             return try await connection.domainIfExists(name: reference)
         }
         guard let found else {
-            throw VMError(.notFound, "no guest named '\(reference)' on \(connection.uri); `vmctl list --all` shows the defined ones")
+            throw VMError(
+                .notFound,
+                "no guest named '\(reference)' on \(connection.uri); `vmctl list --all` shows the defined ones")
         }
         return found
     }

@@ -93,7 +93,9 @@ public enum StableIdentity {
     /// including this domain's own copies on other nodes. Interfaces without a `<mac>` are not checked: pin first.
     ///
     /// - Returns: One conflict per pair of interfaces, duplicates removed, in interface order of `definition`.
-    public static func macConflicts(of definition: DomainDefinition, among others: [DomainDefinition])
+    public static func macConflicts(
+        of definition: DomainDefinition, among others: [DomainDefinition]
+    )
         -> [MACConflict]
     {
         var conflicts: [MACConflict] = []

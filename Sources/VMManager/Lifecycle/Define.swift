@@ -40,24 +40,31 @@ extension Hypervisor {
         let name = definition.name
         let existing = try await libvirt("looking up guest \(name)") { try await connection.domainIfExists(name: name) }
         if let existing, let uuid = definition.uuid, existing.uuid != uuid {
-            throw VMError(.refused, "guest \(name) is already defined with UUID \(existing.uuid.lowercasedString), "
-                          + "the XML says \(uuid.lowercasedString); refusing to replace one guest by another "
-                          + "(undefine the old one first if that is what you want)")
+            throw VMError(
+                .refused,
+                "guest \(name) is already defined with UUID \(existing.uuid.lowercasedString), "
+                    + "the XML says \(uuid.lowercasedString); refusing to replace one guest by another "
+                    + "(undefine the old one first if that is what you want)")
         }
         let others = try await otherDefinitions(excluding: name)
         let conflicts = StableIdentity.macConflicts(of: definition, among: others)
         if !conflicts.isEmpty {
-            throw VMError(.refused, "cannot define guest \(name): "
-                          + conflicts.map(\.description).joined(separator: "; "))
+            throw VMError(
+                .refused,
+                "cannot define guest \(name): "
+                    + conflicts.map(\.description).joined(separator: "; "))
         }
         let xml = definition.xml
         let domain = try await libvirt("defining guest \(name)") { try await connection.defineDomain(xml: xml) }
-        logger.info("guest defined", metadata: [
-            "domain.name": "\(name)", "domain.uuid": "\(domain.uuid.lowercasedString)",
-            "identity.changes": "\(changes.count)", "redefined": "\(existing != nil)",
-        ])
-        return DefineOutcome(domain: domain, definition: definition, identityChanges: changes,
-                             redefined: existing != nil)
+        logger.info(
+            "guest defined",
+            metadata: [
+                "domain.name": "\(name)", "domain.uuid": "\(domain.uuid.lowercasedString)",
+                "identity.changes": "\(changes.count)", "redefined": "\(existing != nil)",
+            ])
+        return DefineOutcome(
+            domain: domain, definition: definition, identityChanges: changes,
+            redefined: existing != nil)
     }
 
     /// The inactive definitions of every other guest on this host (unparsable ones are skipped).

@@ -24,8 +24,10 @@ public struct StartOutcome: Sendable {
     /// its agent could set it.
     public var clockCorrection: Double?
 
-    public init(how: How, readyAfter: Duration?, duration: Duration, restoreFailure: String? = nil,
-                clockCorrection: Double? = nil) {
+    public init(
+        how: How, readyAfter: Duration?, duration: Duration, restoreFailure: String? = nil,
+        clockCorrection: Double? = nil
+    ) {
         self.how = how
         self.readyAfter = readyAfter
         self.duration = duration
@@ -64,8 +66,10 @@ extension Hypervisor {
             }
             how = hasImage ? .restored : .booted
         case .pmSuspended:
-            throw VMError(.failed, "guest \(name) is suspended by its own power management (pmsuspended); "
-                          + "wake it with `virsh dompmwakeup \(name)`")
+            throw VMError(
+                .failed,
+                "guest \(name) is suspended by its own power management (pmsuspended); "
+                    + "wake it with `virsh dompmwakeup \(name)`")
         case .shuttingDown, .other:
             throw VMError(.failed, "guest \(name) is \(state); try again when it has stopped")
         }
@@ -73,8 +77,9 @@ extension Hypervisor {
         var readyAfter: Duration?
         if how != .alreadyRunning || readiness != .none {
             let left = timeout - (clock.now - started)
-            readyAfter = try await BootWait.waitUntilReady(domain, probe: readiness, timeout: max(.zero, left),
-                                                            context: BootContext(coldBoot: how == .booted))
+            readyAfter = try await BootWait.waitUntilReady(
+                domain, probe: readiness, timeout: max(.zero, left),
+                context: BootContext(coldBoot: how == .booted))
         }
         return StartOutcome(how: how, readyAfter: readiness == .none ? nil : readyAfter, duration: clock.now - started)
     }

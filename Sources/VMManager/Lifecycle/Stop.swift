@@ -76,9 +76,11 @@ extension Hypervisor {
                 failures.append((method, reason))
                 continue
             }
-            logger.info("guest stopped", metadata: [
-                "domain.name": "\(domain.name)", "method": "\(method)", "escalated": "\(!failures.isEmpty)",
-            ])
+            logger.info(
+                "guest stopped",
+                metadata: [
+                    "domain.name": "\(domain.name)", "method": "\(method)", "escalated": "\(!failures.isEmpty)",
+                ])
             return StopOutcome(method: method, failures: failures, duration: clock.now - started)
         }
         let list = failures.map { "\($0.method): \($0.reason)" }.joined(separator: "; ")
@@ -90,7 +92,8 @@ extension Hypervisor {
     }
 
     /// Tries one method; returns nil when the guest is stopped afterwards, or why not.
-    private func attempt(_ method: StopMethod, on domain: Domain, budget: Duration, policy: StopPolicy) async -> String? {
+    private func attempt(_ method: StopMethod, on domain: Domain, budget: Duration, policy: StopPolicy) async -> String?
+    {
         let clock = ContinuousClock()
         let until = clock.now + budget
         do {

@@ -31,17 +31,24 @@ extension Hypervisor {
         let state = try await libvirt("reading the state of \(name)") { try await domain.state() }
         if options.offline {
             guard !state.isActive else {
-                throw VMError(.refused, "guest \(name) is running; an offline migration moves only stopped guests "
-                              + "(use --live)")
+                throw VMError(
+                    .refused,
+                    "guest \(name) is running; an offline migration moves only stopped guests "
+                        + "(use --live)")
             }
         } else if !state.isActive {
-            throw VMError(.refused, "guest \(name) is not running (\(state)); a live migration needs a running guest "
-                          + "(use --offline to move its definition)")
+            throw VMError(
+                .refused,
+                "guest \(name) is not running (\(state)); a live migration needs a running guest "
+                    + "(use --offline to move its definition)")
         }
         if let existing = try? await destination.lookupDomain(uuid: domain.uuid),
-           (try? await existing.isActive()) == true {
-            throw VMError(.refused, "guest \(name) (\(domain.uuid)) is already running on \(destinationURI); "
-                          + "refusing to run it twice")
+            (try? await existing.isActive()) == true
+        {
+            throw VMError(
+                .refused,
+                "guest \(name) (\(domain.uuid)) is already running on \(destinationURI); "
+                    + "refusing to run it twice")
         }
         let result = try await libvirt("migrating \(name) to \(destinationURI)") {
             try await domain.migrate(
@@ -54,10 +61,12 @@ extension Hypervisor {
         let arrivedState = try await libvirt("reading the state of \(name) on \(destinationURI)") {
             try await arrived.state()
         }
-        logger.info("guest migrated", metadata: [
-            "domain.name": "\(name)", "destination": "\(destinationURI)",
-            "downtime_ms": "\(result.downtimeMilliseconds.map(String.init) ?? "unknown")",
-        ])
+        logger.info(
+            "guest migrated",
+            metadata: [
+                "domain.name": "\(name)", "destination": "\(destinationURI)",
+                "downtime_ms": "\(result.downtimeMilliseconds.map(String.init) ?? "unknown")",
+            ])
         try? await destination.close()
         return MigrationReport(
             destinationURI: destinationURI, duration: result.duration,

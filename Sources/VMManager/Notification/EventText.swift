@@ -8,10 +8,12 @@ import Glibc
 public enum EventText {
     /// Control characters other than tab become spaces.
     public static func cleanControls<S: StringProtocol>(_ s: S) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map {
-            ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7f || (0x80..<0xa0).contains($0.value)
-                || $0 == "\u{2028}" || $0 == "\u{2029}" ? " " : $0
-        }))
+        String(
+            String.UnicodeScalarView(
+                s.unicodeScalars.map {
+                    ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7f || (0x80..<0xa0).contains($0.value)
+                        || $0 == "\u{2028}" || $0 == "\u{2029}" ? " " : $0
+                }))
     }
 
     /// Letters, digits and `-` only (a transition name in a header).

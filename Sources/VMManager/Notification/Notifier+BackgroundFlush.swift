@@ -8,11 +8,15 @@ extension Notifier {
     /// Starts `<executable> notify flush --background [--config PATH]` in its own session with stdin, stdout
     /// and stderr on /dev/null, and returns at once with its pid.
     @discardableResult
-    public static func spawnBackgroundFlush(executable: String, configPath: String? = nil)
+    public static func spawnBackgroundFlush(
+        executable: String, configPath: String? = nil
+    )
         -> Result<Int32, SpoolError>
     {
-        BackgroundProcess.spawnDetached(executable, ["notify", "flush", "--background"]
-            + (configPath.map { ["--config", $0] } ?? []))
+        BackgroundProcess.spawnDetached(
+            executable,
+            ["notify", "flush", "--background"]
+                + (configPath.map { ["--config", $0] } ?? []))
     }
 
     /// `name` in the directory of the running executable, e.g. the `vmctl` installed next to the agent.

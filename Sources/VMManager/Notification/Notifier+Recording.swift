@@ -26,18 +26,22 @@ extension Notifier {
         do {
             try spool.write(SpooledEvent(event: event), name: name)
         } catch {
-            logger.error("cannot spool a notification", metadata: [
-                "event.id": "\(event.id.uuidString.lowercased())", "transition": "\(event.transition)",
-                "error": "\(error.message)",
-            ])
+            logger.error(
+                "cannot spool a notification",
+                metadata: [
+                    "event.id": "\(event.id.uuidString.lowercased())", "transition": "\(event.transition)",
+                    "error": "\(error.message)",
+                ])
             return .failed(error.message)
         }
         if event.source != .watcher, let guest = event.guest { markAction(on: guest) }
         if let guest = event.guest { appendHistory(event, guest: guest) }
-        logger.info("notification spooled", metadata: [
-            "event.id": "\(event.id.uuidString.lowercased())", "transition": "\(event.transition)",
-            "domain.name": "\(event.guest ?? "-")",
-        ])
+        logger.info(
+            "notification spooled",
+            metadata: [
+                "event.id": "\(event.id.uuidString.lowercased())", "transition": "\(event.transition)",
+                "domain.name": "\(event.guest ?? "-")",
+            ])
         return .spooled("\(spoolDirectory)/\(name)")
     }
 
@@ -50,8 +54,9 @@ extension Notifier {
         if case .spooled = outcome {
             let spawned = Self.spawnBackgroundFlush(executable: flushExecutable, configPath: configPath)
             if case .failure(let e) = spawned {
-                logger.warning("cannot start the background flush; the event stays spooled",
-                               metadata: ["error": "\(e)"])
+                logger.warning(
+                    "cannot start the background flush; the event stays spooled",
+                    metadata: ["error": "\(e)"])
             }
         }
         return outcome

@@ -42,7 +42,7 @@ public final class Notifier: Sendable {
             error = e
             // Even a broken [notify] section must not lose events: use its spool_dir if it names one.
             if let raw = configuration?.entries(of: "notify").first(where: { $0.key == "spool_dir" })?.value,
-               raw.hasPrefix("/")
+                raw.hasPrefix("/")
             {
                 directory = raw
             }
@@ -57,12 +57,14 @@ public final class Notifier: Sendable {
 
     /// Reads `configPath` (a missing file means no configuration: notifications off). Never throws: a file
     /// that does not parse is kept as ``configurationError`` and reported by every flush.
-    public static func load(configPath: String = NotifySettings.defaultConfigPath, spoolDirectory: String? = nil,
-                            logger: Logger = Notifier.silent) -> Notifier {
+    public static func load(
+        configPath: String = NotifySettings.defaultConfigPath, spoolDirectory: String? = nil,
+        logger: Logger = Notifier.silent
+    ) -> Notifier {
         do {
             let file = try ConfigFile.load(configPath)
             return Notifier(configuration: file, spoolDirectory: spoolDirectory, logger: logger)
-        } catch where error.kind == .notFound {
+        } catch  where error.kind == .notFound {
             return Notifier(configuration: nil, spoolDirectory: spoolDirectory, logger: logger)
         } catch {
             let notifier = Notifier(configuration: nil, spoolDirectory: spoolDirectory, logger: logger)

@@ -98,16 +98,18 @@ public struct NotifySettings: Sendable, Hashable {
         }
         for entry in file.entries(of: "notify") {
             guard keys.contains(entry.key) else {
-                throw ConfigError(.unknownKey, file: file.path, line: entry.line, key: entry.key,
-                                  "unknown key in [notify]; the keys are \(keys.sorted().joined(separator: ", "))")
+                throw ConfigError(
+                    .unknownKey, file: file.path, line: entry.line, key: entry.key,
+                    "unknown key in [notify]; the keys are \(keys.sorted().joined(separator: ", "))")
             }
             values[entry.key] = entry
         }
         if let guest {
             for entry in file.entries(ofGuest: guest) {
                 if entry.key == "spool_dir" {
-                    throw ConfigError(.invalidValue, file: file.path, line: entry.line, key: entry.key,
-                                      "the spool is per node: set spool_dir in [notify], not in [guest \(guest)]")
+                    throw ConfigError(
+                        .invalidValue, file: file.path, line: entry.line, key: entry.key,
+                        "the spool is per node: set spool_dir in [notify], not in [guest \(guest)]")
                 }
                 // Other keys of a guest section are the agent's; it validates them.
                 if guestKeys.contains(entry.key) { values[entry.key] = entry }
@@ -156,11 +158,12 @@ public struct NotifySettings: Sendable, Hashable {
             throw read.invalid("smtp_password_file", "needs smtp_user")
         }
         if settings.smtpUser != nil, settings.smtpStartTLS == .no, settings.smtpURL.lowercased().hasPrefix("smtp:"),
-           !isLoopback(host(of: settings.smtpURL))
+            !isLoopback(host(of: settings.smtpURL))
         {
-            throw read.invalid(values["smtp_starttls"] != nil ? "smtp_starttls" : "smtp_user",
-                               "smtp_starttls = no with smtp_user would send the password in clear text to "
-                                   + "\(host(of: settings.smtpURL)); use STARTTLS or smtps://")
+            throw read.invalid(
+                values["smtp_starttls"] != nil ? "smtp_starttls" : "smtp_user",
+                "smtp_starttls = no with smtp_user would send the password in clear text to "
+                    + "\(host(of: settings.smtpURL)); use STARTTLS or smtps://")
         }
         return settings
     }
@@ -238,25 +241,29 @@ private struct ValueReader {
         let forbidden: Set<Character> = ["<", ">", "(", ")", "[", "]", "\\", ",", ";", ":", "\"", " "]
         let parts = a.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-              a.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }),
-              !a.contains(where: { forbidden.contains($0) })
+            a.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }),
+            !a.contains(where: { forbidden.contains($0) })
         else {
-            throw invalid(key, "'\(ConfigError.excerpt(a))' is not a plain address like admin@example.org (ASCII, no display name)")
+            throw invalid(
+                key,
+                "'\(ConfigError.excerpt(a))' is not a plain address like admin@example.org (ASCII, no display name)")
         }
     }
 
     func url(_ u: String, key: String, schemes: Set<String>) throws(ConfigError) {
         guard u.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }), let url = URL(string: u),
-              let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty
+            let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty
         else {
             let expected = schemes.sorted().map { "\($0)://host" }.joined(separator: " or ")
             throw invalid(key, "'\(ConfigError.excerpt(u))' is not a URL (expected \(expected))")
         }
         guard schemes.contains(scheme) else {
-            throw invalid(key, "'\(ConfigError.excerpt(u))': the scheme must be \(schemes.sorted().joined(separator: " or "))")
+            throw invalid(
+                key, "'\(ConfigError.excerpt(u))': the scheme must be \(schemes.sorted().joined(separator: " or "))")
         }
         if url.user != nil || url.password != nil {
-            throw invalid(key, "the URL holds credentials (not shown); put the user in smtp_user and secrets in a mode 0600 file")
+            throw invalid(
+                key, "the URL holds credentials (not shown); put the user in smtp_user and secrets in a mode 0600 file")
         }
     }
 
@@ -282,13 +289,15 @@ public enum SecretFile {
         }
         let mode = st.st_mode & 0o7777
         guard mode & 0o077 == 0 else {
-            throw ConfigError(.invalidValue, file: path, line: nil, key: key,
-                              "mode \(octal(mode)) lets other users read this secret; it must be 0600 or stricter "
-                                  + "(chmod 600 \(path))")
+            throw ConfigError(
+                .invalidValue, file: path, line: nil, key: key,
+                "mode \(octal(mode)) lets other users read this secret; it must be 0600 or stricter "
+                    + "(chmod 600 \(path))")
         }
         guard st.st_uid == geteuid() || st.st_uid == 0 else {
-            throw ConfigError(.invalidValue, file: path, line: nil, key: key,
-                              "owned by uid \(st.st_uid); a secret must belong to root or to uid \(geteuid())")
+            throw ConfigError(
+                .invalidValue, file: path, line: nil, key: key,
+                "owned by uid \(st.st_uid); a secret must belong to root or to uid \(geteuid())")
         }
         guard let data = FileContents.read(path) else {
             throw ConfigError(.unreadable, file: path, line: nil, key: key, "cannot read the secret file")

@@ -3,16 +3,19 @@ import Logging
 
 extension TransitionEvent {
     /// The event of a transition the agent reported at the end of a cluster action.
-    public init(_ t: Transition, source: Source = .agent, node: String = TransitionEvent.localNode,
-                guestUptimeSeconds: Double? = nil) {
+    public init(
+        _ t: Transition, source: Source = .agent, node: String = TransitionEvent.localNode,
+        guestUptimeSeconds: Double? = nil
+    ) {
         let guestUptimeSeconds = guestUptimeSeconds ?? t.guestUptime?.inSeconds
         self.init(
             transition: t.kind, guest: t.guest, guestUUID: t.uuid, reason: t.reason, node: node,
             previousState: t.previousState, newState: t.newState, guestUptimeSeconds: guestUptimeSeconds,
             configPath: t.configPath,
-            durations: Durations(restoreSeconds: t.restoreDuration?.inSeconds,
-                                 bootWaitSeconds: t.bootWaitDuration?.inSeconds,
-                                 migrationDowntimeMilliseconds: t.migrationDowntimeMilliseconds),
+            durations: Durations(
+                restoreSeconds: t.restoreDuration?.inSeconds,
+                bootWaitSeconds: t.bootWaitDuration?.inSeconds,
+                migrationDowntimeMilliseconds: t.migrationDowntimeMilliseconds),
             source: source, details: t.details)
     }
 }
@@ -20,8 +23,9 @@ extension TransitionEvent {
 extension Transition {
     /// The agent's view of a recorded event (for `vmctl status`'s history).
     public init(_ e: TransitionEvent) {
-        self.init(kind: e.transition, guest: e.guest ?? e.resource ?? e.clusterNode ?? "", uuid: e.guestUUID,
-                  reason: e.reason, previousState: e.previousState, newState: e.newState, configPath: e.configPath)
+        self.init(
+            kind: e.transition, guest: e.guest ?? e.resource ?? e.clusterNode ?? "", uuid: e.guestUUID,
+            reason: e.reason, previousState: e.previousState, newState: e.newState, configPath: e.configPath)
         restoreDuration = e.durations.restoreSeconds.map { .milliseconds(Int64(($0 * 1000).rounded())) }
         bootWaitDuration = e.durations.bootWaitSeconds.map { .milliseconds(Int64(($0 * 1000).rounded())) }
         migrationDowntimeMilliseconds = e.durations.migrationDowntimeMilliseconds
@@ -43,8 +47,10 @@ public struct NotifyingReporter: TransitionReporter {
     ///   - flushExecutable: by default the `vmctl` installed next to the running executable.
     ///   - source: who acts (`.agent`, or `.vmctl` for an admin's command).
     ///   - logger: gets one `transition` line per transition (notice), as the agent's log always had.
-    public init(notifier: Notifier, flushExecutable: String? = Notifier.siblingExecutable("vmctl"),
-                source: TransitionEvent.Source = .agent, logger: Logger = Notifier.silent) {
+    public init(
+        notifier: Notifier, flushExecutable: String? = Notifier.siblingExecutable("vmctl"),
+        source: TransitionEvent.Source = .agent, logger: Logger = Notifier.silent
+    ) {
         self.notifier = notifier
         self.flushExecutable = flushExecutable
         self.source = source
@@ -53,10 +59,13 @@ public struct NotifyingReporter: TransitionReporter {
 
     public func report(_ transition: Transition) {
         let event = TransitionEvent(transition, source: source)
-        logger.notice("transition", metadata: [
-            "transition": "\(transition.kind)", "domain.name": "\(transition.guest)", "reason": "\(transition.reason)",
-            "event.id": "\(event.id.uuidString.lowercased())",
-        ])
+        logger.notice(
+            "transition",
+            metadata: [
+                "transition": "\(transition.kind)", "domain.name": "\(transition.guest)",
+                "reason": "\(transition.reason)",
+                "event.id": "\(event.id.uuidString.lowercased())",
+            ])
         let outcome: Notifier.RecordOutcome
         if let flushExecutable {
             outcome = notifier.recordAndFlush(event, flushExecutable: flushExecutable)

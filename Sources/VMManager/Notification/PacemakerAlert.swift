@@ -12,7 +12,9 @@ public enum PacemakerAlert {
     /// - Parameters:
     ///   - environment: the process environment (`CRM_alert_*`, or the older `CRM_notify_*`).
     ///   - localNode: the node running the alert agent.
-    public static func event(environment: [String: String], localNode: String = TransitionEvent.localNode)
+    public static func event(
+        environment: [String: String], localNode: String = TransitionEvent.localNode
+    )
         -> TransitionEvent?
     {
         func value(_ name: String) -> String? {
@@ -46,16 +48,18 @@ public enum PacemakerAlert {
             }
             let id = value("nodeid").map { " (node id \($0))" } ?? ""
             let now = desc.isEmpty ? "in an unknown state" : desc
-            return TransitionEvent(transition: transition, guest: nil, clusterNode: node,
-                                   reason: "cluster node \(node)\(id) is now \(now)",
-                                   node: localNode, timestamp: timestamp, source: .alert, details: details)
+            return TransitionEvent(
+                transition: transition, guest: nil, clusterNode: node,
+                reason: "cluster node \(node)\(id) is now \(now)",
+                node: localNode, timestamp: timestamp, source: .alert, details: details)
         case "fencing":
             let rc = value("rc") ?? ""
             let transition: TransitionKind = rc == "0" ? .fenced : .fencingFailed
             let task = value("task").map { "\($0) " } ?? ""
-            return TransitionEvent(transition: transition, guest: nil, clusterNode: node,
-                                   reason: desc.isEmpty ? "fencing \(task)of \(node ?? "a node") returned \(rc)" : desc,
-                                   node: localNode, timestamp: timestamp, source: .alert, details: details)
+            return TransitionEvent(
+                transition: transition, guest: nil, clusterNode: node,
+                reason: desc.isEmpty ? "fencing \(task)of \(node ?? "a node") returned \(rc)" : desc,
+                node: localNode, timestamp: timestamp, source: .alert, details: details)
         case "resource":
             guard desc != "Cancelled", let rsc = value("rsc"), let task = value("task") else { return nil }
             let rc = value("rc") ?? ""

@@ -66,7 +66,8 @@ package struct Spool {
             let s = String(n)
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
-        let stamp = "\(pad(Int(tm.tm_year) + 1900, 4))\(pad(Int(tm.tm_mon) + 1, 2))\(pad(Int(tm.tm_mday), 2))T"
+        let stamp =
+            "\(pad(Int(tm.tm_year) + 1900, 4))\(pad(Int(tm.tm_mon) + 1, 2))\(pad(Int(tm.tm_mday), 2))T"
             + "\(pad(Int(tm.tm_hour), 2))\(pad(Int(tm.tm_min), 2))\(pad(Int(tm.tm_sec), 2)).\(pad(micros, 6))Z"
         return "\(stamp)-\(event.id.uuidString.lowercased())\(suffix)"
     }

@@ -32,8 +32,10 @@ public struct TransitionEvent: Codable, Sendable, Hashable, Identifiable {
         /// The pause QEMU measured at the switch-over of a live migration.
         public var migrationDowntimeMilliseconds: UInt64?
 
-        public init(restoreSeconds: Double? = nil, bootWaitSeconds: Double? = nil,
-                    migrationDowntimeMilliseconds: UInt64? = nil) {
+        public init(
+            restoreSeconds: Double? = nil, bootWaitSeconds: Double? = nil,
+            migrationDowntimeMilliseconds: UInt64? = nil
+        ) {
             self.restoreSeconds = restoreSeconds
             self.bootWaitSeconds = bootWaitSeconds
             self.migrationDowntimeMilliseconds = migrationDowntimeMilliseconds
@@ -70,7 +72,8 @@ public struct TransitionEvent: Codable, Sendable, Hashable, Identifiable {
     public var details: [String: String]
 
     public init(
-        id: UUID = UUID(), transition: TransitionKind, guest: String?, guestUUID: UUID? = nil, clusterNode: String? = nil,
+        id: UUID = UUID(), transition: TransitionKind, guest: String?, guestUUID: UUID? = nil,
+        clusterNode: String? = nil,
         resource: String? = nil, reason: String, node: String = TransitionEvent.localNode,
         previousState: String? = nil, newState: String? = nil, guestUptimeSeconds: Double? = nil,
         configPath: String? = nil, durations: Durations = Durations(), timestamp: Date = Date(),

@@ -63,7 +63,8 @@ public enum TransitionKind: RawRepresentable, Codable, Sendable, Hashable, Expre
     public static let named: [TransitionKind] = [
         .up, .down, .migrated, .crashed, .resumedFromSaved, .restoreFailedColdBooted, .staleImageDiscarded,
         .savedStateConflict, .stopEscalated, .startFailed, .shutDownByGuest, .paused, .pausedIOError,
-        .pausedWatchdog, .resumed, .nodeLost, .nodeJoined, .fenced, .fencingFailed, .recoveryRequested, .restartedLocally, .handedToPeer, .test,
+        .pausedWatchdog, .resumed, .nodeLost, .nodeJoined, .fenced, .fencingFailed, .recoveryRequested,
+        .restartedLocally, .handedToPeer, .test,
     ]
 
     private static let byRawValue: [String: TransitionKind] = Dictionary(

@@ -98,9 +98,13 @@ public struct ExternalCommand: Sendable {
         var timedOut = false
         while true {
             let left = deadline - ContinuousClock.now
-            if left <= .zero { timedOut = true; break }
+            if left <= .zero {
+                timedOut = true
+                break
+            }
             var p = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
-            let ms = Int32(clamping: max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            let ms = Int32(
+                clamping: max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
             let ready = poll(&p, 1, ms)
             if ready < 0 && errno == EINTR { continue }
             if ready <= 0 { continue }
@@ -117,7 +121,12 @@ public struct ExternalCommand: Sendable {
             waited = waitpid(pid, &status, timedOut ? 0 : WNOHANG)
             if waited == 0 {
                 // Output closed but the program still runs (it closed its stdout): wait for the rest of the budget.
-                if ContinuousClock.now >= deadline { kill(-pid, SIGKILL); timedOut = true; waited = waitpid(pid, &status, 0); break }
+                if ContinuousClock.now >= deadline {
+                    kill(-pid, SIGKILL)
+                    timedOut = true
+                    waited = waitpid(pid, &status, 0)
+                    break
+                }
                 usleep(10_000)
             }
         } while waited == 0 || (waited < 0 && errno == EINTR)
@@ -125,6 +134,7 @@ public struct ExternalCommand: Sendable {
         kill(-pid, SIGKILL)
         let exited = (status & 0x7f) == 0
         let text = String(decoding: output, as: UTF8.self)
-        return .success(Outcome(status: exited && !timedOut ? (status >> 8) & 0xff : nil, output: text, timedOut: timedOut))
+        return .success(
+            Outcome(status: exited && !timedOut ? (status >> 8) & 0xff : nil, output: text, timedOut: timedOut))
     }
 }

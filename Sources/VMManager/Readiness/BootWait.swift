@@ -42,7 +42,9 @@ public enum ReadinessSetting: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `auto`, `none`, `guest-agent`, `serial:REGEX`, `tcp:HOST:PORT`, `uptime:N[/M]`,
     /// `monitor-scripts` (with the scripts of `monitor_scripts`).
-    public static func parse(_ text: String, scripts: MonitorScripts = MonitorScripts([])) throws(ParseError) -> ReadinessSetting {
+    public static func parse(
+        _ text: String, scripts: MonitorScripts = MonitorScripts([])
+    ) throws(ParseError) -> ReadinessSetting {
         let usage = "use auto, none, guest-agent, serial:REGEX, tcp:HOST:PORT, uptime:N/M or monitor-scripts"
         switch text {
         case "auto": return .auto
@@ -65,15 +67,18 @@ public enum ReadinessSetting: Sendable, Hashable, CustomStringConvertible {
         if text.hasPrefix("tcp:") {
             let rest = text.dropFirst("tcp:".count)
             guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]), port > 0,
-                  colon > rest.startIndex
+                colon > rest.startIndex
             else { throw ParseError(message: "tcp needs HOST:PORT, e.g. tcp:192.0.2.10:22") }
             return .probe(.tcpPort(host: String(rest[..<colon]), port: port))
         }
         if text.hasPrefix("uptime:") {
             let parts = text.dropFirst("uptime:".count).split(separator: "/")
             guard (1...2).contains(parts.count), let cold = Int(parts[0]), cold >= 0,
-                  let resumed = parts.count == 2 ? Int(parts[1]) : 0, resumed >= 0
-            else { throw ParseError(message: "uptime needs seconds after a cold boot and after a resume, e.g. uptime:60/15") }
+                let resumed = parts.count == 2 ? Int(parts[1]) : 0, resumed >= 0
+            else {
+                throw ParseError(
+                    message: "uptime needs seconds after a cold boot and after a resume, e.g. uptime:60/15")
+            }
             return .probe(.uptime(coldBoot: .seconds(cold), resumed: .seconds(resumed)))
         }
         throw ParseError(message: "unknown readiness '\(ConfigError.excerpt(text))'; \(usage)")
@@ -144,8 +149,10 @@ public enum BootWait {
                     } catch { last = error.message }
                 case .serialLine(let pattern):
                     guard context.serialLog != nil else {
-                        throw VMError(.invalidInput, "readiness serial:\(pattern) needs a <serial type='file'> in "
-                                      + "\(domain.name)'s XML")
+                        throw VMError(
+                            .invalidInput,
+                            "readiness serial:\(pattern) needs a <serial type='file'> in "
+                                + "\(domain.name)'s XML")
                     }
                     if let regex, serial.newLines().contains(where: { (try? regex.firstMatch(in: $0)) != nil }) {
                         return clock.now - started
@@ -168,8 +175,10 @@ public enum BootWait {
                 }
             }
             if clock.now >= deadline {
-                throw VMError(.timedOut, "guest \(domain.name) was not ready (\(probe)) within "
-                              + "\(timeout.formattedSeconds): \(last)" + hint(probe))
+                throw VMError(
+                    .timedOut,
+                    "guest \(domain.name) was not ready (\(probe)) within "
+                        + "\(timeout.formattedSeconds): \(last)" + hint(probe))
             }
             try await Task.sleep(for: min(pollInterval, max(.milliseconds(10), deadline - clock.now)))
         }
@@ -177,8 +186,9 @@ public enum BootWait {
 
     private static func hint(_ probe: ReadinessProbe) -> String {
         switch probe {
-        case .guestAgent: ". Is qemu-guest-agent running in the guest, and does its XML have the "
-            + "org.qemu.guest_agent.0 channel?"
+        case .guestAgent:
+            ". Is qemu-guest-agent running in the guest, and does its XML have the "
+                + "org.qemu.guest_agent.0 channel?"
         default: ""
         }
     }

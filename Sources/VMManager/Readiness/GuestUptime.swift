@@ -13,14 +13,16 @@ public enum GuestUptime {
             do {
                 let result = try await domain.agentExec(path: cat, arguments: ["/proc/uptime"], timeout: timeout)
                 guard result.exitCode == 0, let first = result.standardOutput.split(separator: " ").first,
-                      let seconds = Double(first)
+                    let seconds = Double(first)
                 else { continue }
                 return .milliseconds(Int64(seconds * 1000))
             } catch {
                 lastError = error
             }
         }
-        throw VMError(.failed, "cannot read the uptime of guest \(domain.name) through its guest agent"
-                      + (lastError.map { ": \($0.message)" } ?? ""), underlying: lastError)
+        throw VMError(
+            .failed,
+            "cannot read the uptime of guest \(domain.name) through its guest agent"
+                + (lastError.map { ": \($0.message)" } ?? ""), underlying: lastError)
     }
 }

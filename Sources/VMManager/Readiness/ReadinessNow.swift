@@ -11,7 +11,9 @@ public enum ReadinessNow: Sendable, Equatable {
     case notJudged(String)
 
     /// Probes `domain` once by `probe`; never takes much longer than `timeout`.
-    public static func probe(_ domain: Domain, _ probe: ReadinessProbe, timeout: Duration = .seconds(2)) async
+    public static func probe(
+        _ domain: Domain, _ probe: ReadinessProbe, timeout: Duration = .seconds(2)
+    ) async
         -> ReadinessNow
     {
         guard let state = try? await domain.state() else { return .notReady("its state cannot be read") }

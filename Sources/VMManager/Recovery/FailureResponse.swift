@@ -67,8 +67,9 @@ public struct FailureResponse: Sendable {
         case .pacemaker:
             return await tellPacemaker(guest, uuid: uuid, resource: instance, reason: reason)
         case .restart(let allowed, let window, let command):
-            return await restartOrHandOver(guest, uuid: uuid, instance: instance, settings: settings, allowed: allowed,
-                                           window: window, command: command, reason: reason)
+            return await restartOrHandOver(
+                guest, uuid: uuid, instance: instance, settings: settings, allowed: allowed,
+                window: window, command: command, reason: reason)
         }
     }
 
@@ -77,23 +78,29 @@ public struct FailureResponse: Sendable {
     private func tellPacemaker(_ guest: String, uuid: UUID?, resource: String, reason: String) async -> Outcome {
         do {
             let node = try await run("crm_node", ["-n"], timeout: .seconds(5)).trimmed
-            _ = try await run("crm_resource", ["--fail", "--resource", resource, "--node", node], timeout: .seconds(10))
-            report(.recoveryRequested, guest, uuid, "\(reason); Pacemaker was told at once (crm_resource --fail "
-                   + "--resource \(resource) --node \(node)) and recovers it by its own rules",
-                   details: ["resource": resource, "node": node])
+            _ = try await run(
+                "crm_resource", ["--fail", "--resource", resource, "--node", node], timeout: .seconds(10))
+            report(
+                .recoveryRequested, guest, uuid,
+                "\(reason); Pacemaker was told at once (crm_resource --fail "
+                    + "--resource \(resource) --node \(node)) and recovers it by its own rules",
+                details: ["resource": resource, "node": node])
             return .toldPacemaker(resource: resource, node: node)
         } catch {
             let why = "\(error)"
-            logger.error("cannot tell Pacemaker about the failed guest; its next monitor will find it",
-                         metadata: ["domain.name": "\(guest)", "error": "\(why)"])
+            logger.error(
+                "cannot tell Pacemaker about the failed guest; its next monitor will find it",
+                metadata: ["domain.name": "\(guest)", "error": "\(why)"])
             return .failed(why)
         }
     }
 
     // MARK: - heartbeat v1
 
-    private func restartOrHandOver(_ guest: String, uuid: UUID?, instance: String, settings: GuestSettings, allowed: Int,
-                                   window: Duration, command: String?, reason: String) async -> Outcome {
+    private func restartOrHandOver(
+        _ guest: String, uuid: UUID?, instance: String, settings: GuestSettings, allowed: Int,
+        window: Duration, command: String?, reason: String
+    ) async -> Outcome {
         let history = RestartHistory(directory: settings.stateDirectory, guest: guest)
         let recent = history.recent(within: window)
         if recent < allowed {
@@ -101,17 +108,22 @@ public struct FailureResponse: Sendable {
             let count = recent + 1
             do {
                 try await restart(guest, instance: instance, settings: settings)
-                report(.restartedLocally, guest, uuid, "\(reason); started again on this node (restart \(count) of "
-                       + "\(allowed) within \(window.formattedSeconds))", details: ["restart": "\(count)"])
+                report(
+                    .restartedLocally, guest, uuid,
+                    "\(reason); started again on this node (restart \(count) of "
+                        + "\(allowed) within \(window.formattedSeconds))", details: ["restart": "\(count)"])
                 return .restarted(count: count)
             } catch {
-                logger.error("the local restart failed; handing the guest's group to the peer",
-                             metadata: ["domain.name": "\(guest)", "error": "\(error)"])
+                logger.error(
+                    "the local restart failed; handing the guest's group to the peer",
+                    metadata: ["domain.name": "\(guest)", "error": "\(error)"])
             }
         }
-        return await handOver(guest, uuid: uuid, instance: instance, command: command,
-                              why: recent >= allowed ? "it failed \(recent + 1) times within \(window.formattedSeconds)"
-                                  + " (local_restarts = \(allowed))" : "its local restart failed")
+        return await handOver(
+            guest, uuid: uuid, instance: instance, command: command,
+            why: recent >= allowed
+                ? "it failed \(recent + 1) times within \(window.formattedSeconds)"
+                    + " (local_restarts = \(allowed))" : "its local restart failed")
     }
 
     /// Starts the guest as heartbeat's agent would: the same settings, the same resource memory.
@@ -123,12 +135,15 @@ public struct FailureResponse: Sendable {
         do throws(ConfigError) {
             resolved = try GuestSettings.resolve(parameters: parameters, guest: memory.rememberedConfig(guest) ?? guest)
         } catch { throw VMError(error) }
-        let controller = GuestController(settings: resolved, reporter: reporter, logger: logger,
-                                         resourceInstance: instance)
+        let controller = GuestController(
+            settings: resolved, reporter: reporter, logger: logger,
+            resourceInstance: instance)
         _ = try await controller.start(budget: resolved.startTimeout)
     }
 
-    private func handOver(_ guest: String, uuid: UUID?, instance: String, command: String?, why: String) async -> Outcome {
+    private func handOver(
+        _ guest: String, uuid: UUID?, instance: String, command: String?, why: String
+    ) async -> Outcome {
         let argv: [String]
         if let command {
             argv = ["/bin/sh", "-c", command]
@@ -139,14 +154,17 @@ public struct FailureResponse: Sendable {
         let shown = command ?? argv.joined(separator: " ")
         do {
             _ = try await run(argv[0], Array(argv.dropFirst()), timeout: .seconds(30))
-            report(.handedToPeer, guest, uuid, "\(why): its group was handed to the peer (\(shown))",
-                   details: ["command": shown])
+            report(
+                .handedToPeer, guest, uuid, "\(why): its group was handed to the peer (\(shown))",
+                details: ["command": shown])
             return .handedOver(command: shown)
         } catch {
-            logger.error("cannot hand the failed guest's group to the peer",
-                         metadata: ["domain.name": "\(guest)", "command": "\(shown)", "error": "\(error)"])
-            report(.handedToPeer, guest, uuid, "\(why), but handing its group to the peer failed (\(shown)): \(error)",
-                   details: ["command": shown, "error": "\(error)"])
+            logger.error(
+                "cannot hand the failed guest's group to the peer",
+                metadata: ["domain.name": "\(guest)", "command": "\(shown)", "error": "\(error)"])
+            report(
+                .handedToPeer, guest, uuid, "\(why), but handing its group to the peer failed (\(shown)): \(error)",
+                details: ["command": shown, "error": "\(error)"])
             return .failed("\(error)")
         }
     }
@@ -192,16 +210,21 @@ public struct FailureResponse: Sendable {
         guard let path else { throw VMError(.notInstalled, "\(name) is not installed on this node") }
         let outcome = try await ExternalCommand(path, arguments).run(timeout: timeout)
         guard outcome.succeeded else {
-            throw VMError(.failed, "\(([name] + arguments).joined(separator: " ")) "
-                          + (outcome.timedOut ? "did not finish within \(timeout.formattedSeconds)"
-                             : "exited with \(outcome.status.map(String.init) ?? "a signal")")
-                          + (outcome.output.isEmpty ? "" : ": \(outcome.output.trimmed)"))
+            throw VMError(
+                .failed,
+                "\(([name] + arguments).joined(separator: " ")) "
+                    + (outcome.timedOut
+                        ? "did not finish within \(timeout.formattedSeconds)"
+                        : "exited with \(outcome.status.map(String.init) ?? "a signal")")
+                    + (outcome.output.isEmpty ? "" : ": \(outcome.output.trimmed)"))
         }
         return outcome.output
     }
 
-    private func report(_ kind: TransitionKind, _ guest: String, _ uuid: UUID?, _ reason: String,
-                        details: [String: String]) {
+    private func report(
+        _ kind: TransitionKind, _ guest: String, _ uuid: UUID?, _ reason: String,
+        details: [String: String]
+    ) {
         var t = Transition(kind: kind, guest: guest, uuid: uuid, reason: reason)
         t.details = details
         reporter.report(t)

@@ -26,7 +26,9 @@ public final class FileLock: Sendable {
     /// The per-guest lock, waited for at most `timeout`.
     /// - Throws: ``VMError`` `.timedOut` naming the holder's action when another process holds it that long,
     ///   `.failed` when the lock file cannot be created.
-    public static func acquire(guest: String, directory: String, timeout: Duration, purpose: String) async throws -> FileLock {
+    public static func acquire(
+        guest: String, directory: String, timeout: Duration, purpose: String
+    ) async throws -> FileLock {
         do { try DurableFile.createDirectory(directory, mode: 0o755) } catch {
             throw VMError(.failed, "cannot create the lock directory (lock_dir): \(error)")
         }
@@ -41,8 +43,10 @@ public final class FileLock: Sendable {
             }
             if clock.now >= deadline {
                 let holder = (readFile(path) ?? "").trimmed
-                throw VMError(.timedOut, "guest \(guest) is busy: another vmmanager action holds \(path) "
-                              + "(\(holder.isEmpty ? "unknown" : holder)) for more than \(timeout.formattedSeconds)")
+                throw VMError(
+                    .timedOut,
+                    "guest \(guest) is busy: another vmmanager action holds \(path) "
+                        + "(\(holder.isEmpty ? "unknown" : holder)) for more than \(timeout.formattedSeconds)")
             }
             try? await Task.sleep(for: .milliseconds(50))
         }

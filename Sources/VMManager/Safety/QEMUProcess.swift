@@ -55,7 +55,8 @@ public struct QEMUProcess: Sendable {
         guard stat(runDirectory, &st) != 0 else { return nil }  // the daemon's records are there: no such process
         // The run directory is gone (lost with /run): scan, but only among the processes this node sees.
         guard let ownNamespace = Self.mountNamespace("self"),
-              let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+            let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc")
+        else { return nil }
         for entry in entries {
             if let pid = pid_t(entry), Self.mountNamespace(entry) == ownNamespace, matches(pid) { return pid }
         }
@@ -71,7 +72,8 @@ public struct QEMUProcess: Sendable {
         guard value == guest || value.hasPrefix("guest=\(guest),") || value == "guest=\(guest)" else { return false }
         if let uuid {
             guard let u = args.firstIndex(of: "-uuid"), u + 1 < args.count,
-                  UUID(uuidString: args[u + 1]) == uuid else { return false }
+                UUID(uuidString: args[u + 1]) == uuid
+            else { return false }
         }
         return true
     }

@@ -25,8 +25,9 @@ public struct StartGuard: Sendable {
             let options = Connection.Options(readOnly: true, timeout: timeout, keepAlive: nil)
             let connection: Connection
             do { connection = try await Connection.open(peer, options: options) } catch {
-                logger.warning("start guard: peer unreachable, not blocking the start",
-                               metadata: ["peer": "\(peer)", "error": "\(error.message)"])
+                logger.warning(
+                    "start guard: peer unreachable, not blocking the start",
+                    metadata: ["peer": "\(peer)", "error": "\(error.message)"])
                 continue
             }
             defer { Task { try? await connection.close() } }
@@ -36,8 +37,10 @@ public struct StartGuard: Sendable {
             }
             guard let there = try? await connection.domainIfExists(uuid: domain.uuid) else { continue }
             if let state = try? await there.state(), state.isActive {
-                throw VMError(.refused, "guest \(domain.name) (\(domain.uuid.lowercasedString)) is \(state.kind) on "
-                              + "peer \(peer); refusing to start it here too")
+                throw VMError(
+                    .refused,
+                    "guest \(domain.name) (\(domain.uuid.lowercasedString)) is \(state.kind) on "
+                        + "peer \(peer); refusing to start it here too")
             }
         }
     }

@@ -41,8 +41,9 @@ public struct DiskStamp: Codable, Sendable, Hashable {
     public static func of(_ path: String) -> DiskStamp? {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return DiskStamp(path: path, sizeBytes: UInt64(st.st_size),
-                         modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+        return DiskStamp(
+            path: path, sizeBytes: UInt64(st.st_size),
+            modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
     }
 
     public var modified: Date { Date(timeIntervalSince1970: Double(modifiedNanoseconds) / 1e9) }
@@ -89,7 +90,11 @@ public struct SavedImage: Sendable, Hashable {
     /// One line an admin can act on: where, from which node, how old, how big.
     public var summary: String {
         var s = path
-        if let p = provenance { s += " (saved on \(p.node), generation \(p.generation)" } else { s += " (no provenance" }
+        if let p = provenance {
+            s += " (saved on \(p.node), generation \(p.generation)"
+        } else {
+            s += " (no provenance"
+        }
         s += ", \(Int(age().rounded())) s ago, \(sizeBytes / 1_048_576) MiB)"
         return s
     }
@@ -110,26 +115,30 @@ extension SavedImage {
     /// anywhere since it was saved, and none of its disks has changed since.
     public func verdict(uuid: UUID, generation: GenerationRecord?) -> SavedImageVerdict {
         guard let p = provenance else {
-            return .stale("it has no provenance record (\(provenancePath)): it was not written by vmmanager's stop "
-                          + "chain, or its record was lost, so its age and origin are unknown")
+            return .stale(
+                "it has no provenance record (\(provenancePath)): it was not written by vmmanager's stop "
+                    + "chain, or its record was lost, so its age and origin are unknown")
         }
         if p.uuid != uuid {
-            return .stale("it is an image of another guest (UUID \(p.uuid.uuidString.lowercased()), not "
-                          + "\(uuid.uuidString.lowercased()))")
+            return .stale(
+                "it is an image of another guest (UUID \(p.uuid.uuidString.lowercased()), not "
+                    + "\(uuid.uuidString.lowercased()))")
         }
         let current = generation?.generation ?? 0
         if p.generation != current {
             let since = generation.map { " (\($0.how) on \($0.node) at \(EventText.iso8601($0.at)))" } ?? ""
-            return .stale("the guest came up again after this image was saved: it is of generation \(p.generation), "
-                          + "the guest is at generation \(current)\(since)")
+            return .stale(
+                "the guest came up again after this image was saved: it is of generation \(p.generation), "
+                    + "the guest is at generation \(current)\(since)")
         }
         for disk in p.disks {
             guard let now = DiskStamp.of(disk.path) else {
                 return .stale("its disk \(disk.path) is gone")
             }
             if now != disk {
-                return .stale("its disk \(disk.path) was written after the image was saved (disk modified "
-                              + "\(EventText.iso8601(now.modified)), image saved \(EventText.iso8601(p.savedAt)))")
+                return .stale(
+                    "its disk \(disk.path) was written after the image was saved (disk modified "
+                        + "\(EventText.iso8601(now.modified)), image saved \(EventText.iso8601(p.savedAt)))")
             }
         }
         return .current

@@ -110,10 +110,11 @@ public struct SavedStateStore: Sendable, Hashable {
         let provenance = FileContents.read(provenancePath).flatMap {
             try? Self.decoder.decode(Provenance.self, from: $0)
         }
-        return SavedImage(path: path, provenancePath: provenancePath, provenance: provenance,
-                          sizeBytes: UInt64(st.st_size),
-                          modified: Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9),
-                          isConflictCopy: conflict, isManagedSave: kind == .managed)
+        return SavedImage(
+            path: path, provenancePath: provenancePath, provenance: provenance,
+            sizeBytes: UInt64(st.st_size),
+            modified: Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9),
+            isConflictCopy: conflict, isManagedSave: kind == .managed)
     }
 
     // MARK: - Generation
@@ -134,8 +135,9 @@ public struct SavedStateStore: Sendable, Hashable {
 
     /// Sets the generation so that `image` is current again (an admin chose it).
     func adopt(_ provenance: Provenance, node: String) throws(DurableFile.Failure) {
-        let record = GenerationRecord(generation: provenance.generation, uuid: provenance.uuid, node: node,
-                                      how: "image chosen by an admin", at: Date())
+        let record = GenerationRecord(
+            generation: provenance.generation, uuid: provenance.uuid, node: node,
+            how: "image chosen by an admin", at: Date())
         try DurableFile.write(Self.encode(record), to: generationPath)
     }
 
@@ -162,7 +164,8 @@ public struct SavedStateStore: Sendable, Hashable {
             }
             unlink(provenancePath(of: target))
         }
-        throw DurableFile.Failure(description: "cannot find a free name for the saved image of \(guest) in \(directory)")
+        throw DurableFile.Failure(
+            description: "cannot find a free name for the saved image of \(guest) in \(directory)")
     }
 
     /// Records the provenance of libvirt's managed-save image, just written.
@@ -201,8 +204,9 @@ public struct SavedStateStore: Sendable, Hashable {
         }
         if image.isManagedSave {
             guard link(image.path, target) == 0 else {
-                throw DurableFile.Failure(description: "cannot keep \(image.path) as \(target): "
-                                          + String(cString: strerror(errno)))
+                throw DurableFile.Failure(
+                    description: "cannot keep \(image.path) as \(target): "
+                        + String(cString: strerror(errno)))
             }
         } else if rename(image.path, target) != 0 {
             // Another filesystem: a hard link would fail too; copy, sync, then remove.

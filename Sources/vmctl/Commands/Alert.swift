@@ -8,7 +8,10 @@ struct Alert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pacemaker alert agent: notify lost nodes, fencing and failed resource operations.",
         discussion: """
-            Reads Pacemaker's CRM_alert_* environment (or, with --stdin, NUL-separated KEY=VALUE pairs as `env -0` prints them), records the alert in the spool like any transition, and starts a detached flush. Successful resource operations, cancelled ones and attribute alerts are not notified. Resources/pacemaker/alert_vmmanager.sh is the script to configure as the alert's path.
+            Reads Pacemaker's CRM_alert_* environment (or, with --stdin, NUL-separated KEY=VALUE pairs as `env -0` \
+            prints them), records the alert in the spool like any transition, and starts a detached flush. Successful \
+            resource operations, cancelled ones and attribute alerts are not notified. \
+            Resources/pacemaker/alert_vmmanager.sh is the script to configure as the alert's path.
 
             Examples:
               CRM_alert_kind=node CRM_alert_node=node2 CRM_alert_desc=lost vmctl alert
@@ -37,7 +40,9 @@ struct Alert: AsyncParsableCommand {
         var logger = Logger(label: "vmctl.alert") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .error
         let notifier = Notifier.load(configPath: config, logger: logger)
-        let outcome = wait ? notifier.record(event)
+        let outcome =
+            wait
+            ? notifier.record(event)
             : notifier.recordAndFlush(event, flushExecutable: Notifier.currentExecutable)
         if case .failed(let why) = outcome {
             FileHandle.standardError.write(Data("vmctl alert: \(why)\n".utf8))

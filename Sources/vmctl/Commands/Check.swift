@@ -7,9 +7,17 @@ struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate the configuration and every managed guest before a failover does.",
         discussion: """
-            Checks the settings file (syntax, known keys, valid values, with file:line) and every guest that has a [guest NAME] section or is defined on the host: its settings resolve; its domain XML file (`config`) exists, parses and names the guest; its identity is pinned (the UUID and MACs defined here are the ones any node derives from the XML); each node in its `peers` has the same UUID and MACs for it (asked read-only, --peer-timeout each; an unreachable peer is a warning, not a failure); no other guest here uses one of its MACs; its file and block disks exist; the guest agent channel (or a file serial console) is present when its readiness policy or shutdown mode needs it.
+            Checks the settings file (syntax, known keys, valid values, with file:line) and every guest that has a \
+            [guest NAME] section or is defined on the host: its settings resolve; its domain XML file (`config`) \
+            exists, parses and names the guest; its identity is pinned (the UUID and MACs defined here are the ones \
+            any node derives from the XML); each node in its `peers` has the same UUID and MACs for it (asked \
+            read-only, --peer-timeout each; an unreachable peer is a warning, not a failure); no other guest here uses \
+            one of its MACs; its file and block disks exist; the guest agent channel (or a file serial console) is \
+            present when its readiness policy or shutdown mode needs it.
 
-            Prints one line per finding: OK, WARN or FAIL, the subject (config, a guest, a peer) and what was found. Exits 0 when nothing failed (warnings allowed), 1 when anything failed, 3 when the local libvirt cannot be reached (the configuration and XML files are still checked and printed).
+            Prints one line per finding: OK, WARN or FAIL, the subject (config, a guest, a peer) and what was found. \
+            Exits 0 when nothing failed (warnings allowed), 1 when anything failed, 3 when the local libvirt cannot be \
+            reached (the configuration and XML files are still checked and printed).
 
             Examples:
               vmctl check
@@ -19,7 +27,8 @@ struct Check: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var agent: AgentSettingsOptions
-    @Option(help: ArgumentHelp("Seconds each peer may take to answer.", valueName: "seconds")) var peerTimeout: Double = 5
+    @Option(help: ArgumentHelp("Seconds each peer may take to answer.", valueName: "seconds")) var peerTimeout: Double =
+        5
     @Flag(help: "Print a JSON array of findings ({level, subject, message}) instead of lines.") var json = false
 
     func validate() throws {
@@ -34,8 +43,9 @@ struct Check: AsyncParsableCommand {
         }
         // The default file may be missing (the defaults apply); a file named with --config must exist.
         let named = agent.config == "/etc/vmmanager/vmmanager.conf" ? nil : agent.config
-        let check = ConfigurationCheck(configFile: named, peerTimeout: seconds(peerTimeout),
-                                       logger: connection.logger)
+        let check = ConfigurationCheck(
+            configFile: named, peerTimeout: seconds(peerTimeout),
+            logger: connection.logger)
         var findings = await check.run(host: host)
         if let unreachable {
             findings.insert(CheckFinding(.failure, "libvirt", unreachable.message), at: 0)

@@ -7,9 +7,13 @@ struct Define: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Define (or redefine) a guest from its domain XML.",
         discussion: """
-            Refuses a MAC address already used by another guest on the host, and a guest whose name is already defined with another UUID.
+            Refuses a MAC address already used by another guest on the host, and a guest whose name is already defined \
+            with another UUID.
 
-            --pin-identity fills in what the XML leaves out so that every node defines the very same guest: a UUID derived from the name, and a 52:54:00 MAC derived from the UUID for each interface without one. Existing UUIDs and MACs are never changed. --write then stores the pinned XML back into the file, so the file itself carries the identity.
+            --pin-identity fills in what the XML leaves out so that every node defines the very same guest: a UUID \
+            derived from the name, and a 52:54:00 MAC derived from the UUID for each interface without one. Existing \
+            UUIDs and MACs are never changed. --write then stores the pinned XML back into the file, so the file \
+            itself carries the identity.
 
             Examples:
               vmctl define /etc/vmmanager/guests/web1.xml
@@ -38,8 +42,10 @@ struct Define: AsyncParsableCommand {
             say("\(d.name): \(outcome.redefined ? "redefined" : "defined"), uuid \(d.uuid.lowercasedString)")
             for change in outcome.identityChanges { say("  pinned: \(change)") }
             if !outcome.identityIsPinned {
-                FileHandle.standardError.write(Data(
-                    "vmctl: note: \(d.name)'s identity is not pinned; libvirt chose a UUID or MAC that another node will not choose. Use --pin-identity.\n".utf8))
+                let note =
+                    "vmctl: note: \(d.name)'s identity is not pinned; libvirt chose a UUID or MAC that another "
+                    + "node will not choose. Use --pin-identity.\n"
+                FileHandle.standardError.write(Data(note.utf8))
             }
             if write && !outcome.identityChanges.isEmpty {
                 try writeAtomically(outcome.definition.xml, to: file)
@@ -61,7 +67,10 @@ struct Define: AsyncParsableCommand {
             _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw VMError(.failed, "the guest is defined, but writing the pinned XML back to \(path) failed: \(error.localizedDescription)")
+            throw VMError(
+                .failed,
+                "the guest is defined, but writing the pinned XML back to \(path) failed: \(error.localizedDescription)"
+            )
         }
     }
 }

@@ -8,11 +8,16 @@ struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print guests' life-cycle events as they happen.",
         discussion: """
-            One line per event: the time (UTC, ISO 8601), the guest, the event and its detail, as libvirt reports them (started booted, suspended paused, stopped saved, stopped migrated, defined added, ...), plus "agent connected" and "agent disconnected" when a guest's QEMU guest agent comes and goes (drivers that report it). With a guest name or UUID, only that guest's events; the guest need not exist yet.
+            One line per event: the time (UTC, ISO 8601), the guest, the event and its detail, as libvirt reports them \
+            (started booted, suspended paused, stopped saved, stopped migrated, defined added, ...), plus "agent \
+            connected" and "agent disconnected" when a guest's QEMU guest agent comes and goes (drivers that report \
+            it). With a guest name or UUID, only that guest's events; the guest need not exist yet.
 
-            Runs until Ctrl-C or SIGTERM (exit 0). Exits 3 when the connection to libvirt is lost (the daemon stopped or stopped answering keepalives).
+            Runs until Ctrl-C or SIGTERM (exit 0). Exits 3 when the connection to libvirt is lost (the daemon stopped \
+            or stopped answering keepalives).
 
-            With --json, one compact JSON object per line, with the keys time, guest, uuid, event and detail (docs/vmctl.md). Lines are flushed as they come, so they can be piped.
+            With --json, one compact JSON object per line, with the keys time, guest, uuid, event and detail \
+            (docs/vmctl.md). Lines are flushed as they come, so they can be piped.
 
             Examples:
               vmctl events
@@ -55,7 +60,10 @@ struct Events: AsyncParsableCommand {
                 group.addTask {
                     for await event in stream {
                         if let wanted, wanted != event.domainName,
-                           wanted.lowercased() != event.domainUUID.lowercasedString { continue }
+                            wanted.lowercased() != event.domainUUID.lowercasedString
+                        {
+                            continue
+                        }
                         Self.print(event, json: json)
                     }
                     return false
@@ -91,12 +99,16 @@ struct Events: AsyncParsableCommand {
         case .agent(let connected, _): (name, detail) = ("agent", connected ? "connected" : "disconnected")
         }
         if json {
-            let line = Line(time: event.received, guest: event.domainName, uuid: event.domainUUID.lowercasedString,
-                            event: name, detail: detail)
+            let line = Line(
+                time: event.received, guest: event.domainName, uuid: event.domainUUID.lowercasedString,
+                event: name, detail: detail)
             try? Output.json(line, compact: true)
             fflush(nil)  // nil: every stream; `stdout` is a global Swift 6 will not touch
         } else {
-            Output.line("\(Output.timestamp(event.received))  \(event.domainName)  \(name.padding(toLength: 11, withPad: " ", startingAt: 0))  \(detail)")
+            Output.line(
+                "\(Output.timestamp(event.received))  \(event.domainName)  "
+                    + "\(name.padding(toLength: 11, withPad: " ", startingAt: 0))  \(detail)"
+            )
         }
     }
 }

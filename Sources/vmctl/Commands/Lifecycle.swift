@@ -8,7 +8,9 @@ extension ReadinessProbe: ExpressibleByArgument {
         guard case .probe(let p)? = try? ReadinessSetting.parse(argument) else { return nil }
         self = p
     }
-    public static var allValueStrings: [String] { ["guest-agent", "serial:REGEX", "tcp:HOST:PORT", "uptime:N/M", "none"] }
+    public static var allValueStrings: [String] {
+        ["guest-agent", "serial:REGEX", "tcp:HOST:PORT", "uptime:N/M", "none"]
+    }
 }
 
 extension StopMethod: ExpressibleByArgument {}
@@ -20,7 +22,9 @@ struct AgentSettingsOptions: ParsableArguments {
 
     /// The guest's settings exactly as the agent would resolve them, with vmctl's `--connect` as the
     /// hypervisor and `overrides` on top.
-    func controller(for guest: String, connection: ConnectionOptions, overrides: [String: String] = [:])
+    func controller(
+        for guest: String, connection: ConnectionOptions, overrides: [String: String] = [:]
+    )
         throws -> GuestController
     {
         var parameters = overrides
@@ -34,8 +38,9 @@ struct AgentSettingsOptions: ParsableArguments {
             throw VMError(error)
         }
         // An admin's actions are reported like the cluster's, marked as coming from vmctl.
-        let reporter = NotifyingReporter(notifier: Notifier(configuration: settings.file, logger: connection.logger),
-                                         source: .vmctl, logger: connection.logger)
+        let reporter = NotifyingReporter(
+            notifier: Notifier(configuration: settings.file, logger: connection.logger),
+            source: .vmctl, logger: connection.logger)
         return GuestController(settings: settings, reporter: reporter, logger: connection.logger)
     }
 }
@@ -44,7 +49,10 @@ struct Start: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start a guest: resume it if paused, restore it if it has a saved image, else boot it.",
         discussion: """
-            The same start as the cluster agent's: the guest is defined from its XML when the configuration names one, the start guard refuses a guest that runs on a peer, a saved image that fails to restore is kept aside and the guest cold-booted. A guest that already runs is left alone. With --wait, returns only when the guest is ready, by --probe or else by the guest's readiness setting (by default: its guest agent answers).
+            The same start as the cluster agent's: the guest is defined from its XML when the configuration names one, \
+            the start guard refuses a guest that runs on a peer, a saved image that fails to restore is kept aside and \
+            the guest cold-booted. A guest that already runs is left alone. With --wait, returns only when the guest \
+            is ready, by --probe or else by the guest's readiness setting (by default: its guest agent answers).
 
             Examples:
               vmctl start web1
@@ -67,9 +75,15 @@ struct Start: AsyncParsableCommand {
         try await guarded {
             let name = try await resolveName(guest, connection)
             var overrides: [String: String] = [:]
-            if !wait { overrides["readiness"] = "none" } else if let probe { overrides["readiness"] = probe.description }
+            if !wait {
+                overrides["readiness"] = "none"
+            } else if let probe {
+                overrides["readiness"] = probe.description
+            }
             let controller = try agent.controller(for: name, connection: connection, overrides: overrides)
-            let outcome = forceBoot ? try await controller.coldBoot(budget: seconds(timeout))
+            let outcome =
+                forceBoot
+                ? try await controller.coldBoot(budget: seconds(timeout))
                 : try await controller.start(budget: seconds(timeout))
             report(outcome, of: name)
         }
@@ -80,7 +94,10 @@ struct Stop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Stop a guest: managed save, else graceful shutdown, else destroy.",
         discussion: """
-            The same stop as the cluster agent's: the chain (stop_methods, by default save, shutdown, destroy) runs within --timeout, with time kept back for destroy; if libvirtd does not answer, the guest's QEMU process is killed as a last resort. --mode runs a single method instead. A guest that is not running is left as it is (exit 0).
+            The same stop as the cluster agent's: the chain (stop_methods, by default save, shutdown, destroy) runs \
+            within --timeout, with time kept back for destroy; if libvirtd does not answer, the guest's QEMU process \
+            is killed as a last resort. --mode runs a single method instead. A guest that is not running is left as it \
+            is (exit 0).
 
             Examples:
               vmctl stop web1
@@ -97,8 +114,9 @@ struct Stop: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let name = try await resolveName(guest, connection)
-            let controller = try agent.controller(for: name, connection: connection,
-                                                  overrides: mode.map { ["stop_methods": $0.rawValue] } ?? [:])
+            let controller = try agent.controller(
+                for: name, connection: connection,
+                overrides: mode.map { ["stop_methods": $0.rawValue] } ?? [:])
             let outcome = try await controller.stop(budget: seconds(timeout))
             guard let method = outcome.method else {
                 say("\(name): not running; nothing to do")
@@ -111,11 +129,14 @@ struct Stop: AsyncParsableCommand {
 }
 
 /// Runs `body` on a guest while holding the same per-guest lock as the cluster agent.
-func withGuestLock(_ name: String, _ agent: AgentSettingsOptions, _ connection: ConnectionOptions, purpose: String,
-                   _ body: (Domain) async throws -> Void) async throws {
+func withGuestLock(
+    _ name: String, _ agent: AgentSettingsOptions, _ connection: ConnectionOptions, purpose: String,
+    _ body: (Domain) async throws -> Void
+) async throws {
     let controller = try agent.controller(for: name, connection: connection)
-    let lock = try await FileLock.acquire(guest: name, directory: controller.settings.lockDirectory,
-                                           timeout: .seconds(30), purpose: "vmctl \(purpose)")
+    let lock = try await FileLock.acquire(
+        guest: name, directory: controller.settings.lockDirectory,
+        timeout: .seconds(30), purpose: "vmctl \(purpose)")
     defer { lock.release() }
     let host = try await connection.connect()
     try await body(try await host.guest(name))
@@ -186,7 +207,11 @@ struct Save: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Save a running guest's memory to disk and stop it; `start` (or `restore`) resumes it.",
         discussion: """
-            Without --file, saves exactly as the agent's stop chain does: to the guest's saved state (by default beside its domain XML, so the node that takes the guest over can resume it; saved_state=managed: libvirt's managed-save image), with the provenance record that lets the next start tell a current image from a stale one. A guest that cannot be saved keeps running (exit 1). With --file, writes a bare image to that path, outside vmmanager's bookkeeping: `vmctl restore --file` brings it back.
+            Without --file, saves exactly as the agent's stop chain does: to the guest's saved state (by default \
+            beside its domain XML, so the node that takes the guest over can resume it; saved_state=managed: libvirt's \
+            managed-save image), with the provenance record that lets the next start tell a current image from a stale \
+            one. A guest that cannot be saved keeps running (exit 1). With --file, writes a bare image to that path, \
+            outside vmmanager's bookkeeping: `vmctl restore --file` brings it back.
 
             Examples:
               vmctl save web1
@@ -214,12 +239,16 @@ struct Save: AsyncParsableCommand {
                 }
                 return
             }
-            let controller = try agent.controller(for: name, connection: connection, overrides: ["stop_methods": "save"])
+            let controller = try agent.controller(
+                for: name, connection: connection, overrides: ["stop_methods": "save"])
             let outcome = try await controller.stop(budget: seconds(timeout), lastResort: false)
             guard outcome.method != nil else {
                 throw VMError(.refused, "guest \(name) is not running; there is nothing to save")
             }
-            say("\(name): saved to \(controller.savedStateStore(for: name).location) [\(outcome.duration.formattedSeconds)]")
+            say(
+                "\(name): saved to \(controller.savedStateStore(for: name).location) "
+                    + "[\(outcome.duration.formattedSeconds)]"
+            )
         }
     }
 }
@@ -228,7 +257,8 @@ struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Resume a guest from its saved image.",
         discussion: """
-            Refuses (exit 5) when the guest has no current saved image, rather than cold-booting it: use `start` for that. A failed restore keeps the image aside and cold-boots the guest, as the agent does.
+            Refuses (exit 5) when the guest has no current saved image, rather than cold-booting it: use `start` for \
+            that. A failed restore keeps the image aside and cold-boots the guest, as the agent does.
 
             Examples:
               vmctl restore web1 --wait
@@ -256,14 +286,17 @@ struct Restore: AsyncParsableCommand {
             }
             let name = try await resolveName(guest!, connection)
             let host = try await connection.connect()
-            let controller = try agent.controller(for: name, connection: connection,
-                                                  overrides: wait ? [:] : ["readiness": "none"])
+            let controller = try agent.controller(
+                for: name, connection: connection,
+                overrides: wait ? [:] : ["readiness": "none"])
             let images = try await controller.savedImages(of: try await host.guest(name))
             guard images.contains(where: { $0.verdict.isCurrent }) else {
-                throw VMError(.refused, images.isEmpty
-                              ? "guest \(name) has no saved image; `vmctl start \(name)` boots it"
-                              : "guest \(name) has no current saved image (`vmctl saved \(name)` says why); "
-                                + "`vmctl start \(name)` puts the stale ones in quarantine and boots it")
+                throw VMError(
+                    .refused,
+                    images.isEmpty
+                        ? "guest \(name) has no saved image; `vmctl start \(name)` boots it"
+                        : "guest \(name) has no current saved image (`vmctl saved \(name)` says why); "
+                            + "`vmctl start \(name)` puts the stale ones in quarantine and boots it")
             }
             let outcome = try await controller.start(budget: seconds(timeout))
             report(outcome, of: name)

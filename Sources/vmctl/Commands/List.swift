@@ -9,13 +9,24 @@ struct List: AsyncParsableCommand {
         discussion: """
             Shows running guests; --all adds the defined guests that are not running.
 
-            UPTIME is the guest's own uptime, asked through its QEMU guest agent (at most 1 s per guest, all guests at once); "-" when the guest is not running or its agent does not answer in time. It continues across a managed save and restore or a live migration, so it tells a resumed guest from a rebooted one.
+            UPTIME is the guest's own uptime, asked through its QEMU guest agent (at most 1 s per guest, all guests at \
+            once); "-" when the guest is not running or its agent does not answer in time. It continues across a \
+            managed save and restore or a live migration, so it tells a resumed guest from a rebooted one.
 
-            SAVED tells what the guest's saved image (in its saved-state directory, by default beside its domain XML, or libvirt's managed save) means for its next start: "current" (it resumes from it), "stale" (the image is not the guest's latest state: the start puts it in quarantine and boots), "conflict" (several images after a split brain: start refuses until `vmctl saved` chooses), "-" (none). `vmctl saved GUEST` says where, from which node, how old, and why.
+            SAVED tells what the guest's saved image (in its saved-state directory, by default beside its domain XML, \
+            or libvirt's managed save) means for its next start: "current" (it resumes from it), "stale" (the image is \
+            not the guest's latest state: the start puts it in quarantine and boots), "conflict" (several images after \
+            a split brain: start refuses until `vmctl saved` chooses), "-" (none). `vmctl saved GUEST` says where, \
+            from which node, how old, and why.
 
-            IDENTITY is "derived" when the guest's UUID is the one vmmanager derives from its name and every MAC the one it derives from that UUID, so every node computes the same identity without being told; "explicit" when the UUID or a MAC is another value: written by an admin, or chosen at random by libvirt when the guest was defined without --pin-identity (`vmctl check` tells which, by comparing with the XML file and the peers).
+            IDENTITY is "derived" when the guest's UUID is the one vmmanager derives from its name and every MAC the \
+            one it derives from that UUID, so every node computes the same identity without being told; "explicit" \
+            when the UUID or a MAC is another value: written by an admin, or chosen at random by libvirt when the \
+            guest was defined without --pin-identity (`vmctl check` tells which, by comparing with the XML file and \
+            the peers).
 
-            NODE is the host name of the libvirt host asked. State colours (green running, yellow paused or in between, red shut off or crashed) appear on a terminal only; NO_COLOR turns them off.
+            NODE is the host name of the libvirt host asked. State colours (green running, yellow paused or in \
+            between, red shut off or crashed) appear on a terminal only; NO_COLOR turns them off.
 
             Examples:
               vmctl list
@@ -89,9 +100,11 @@ struct List: AsyncParsableCommand {
             let header: [(text: String, paint: Paint?)] = ["NAME", "STATE", "UPTIME", "SAVED", "IDENTITY", "NODE"]
                 .map { ($0, nil) }
             let body = rows.map { row -> [(text: String, paint: Paint?)] in
-                [(row.name, nil), ("\(row.state) (\(row.reason))", Paint.forState(row.kind)),
-                 (row.uptimeSeconds.map(formatAge) ?? "-", nil), (row.savedImage ?? "-", nil),
-                 (row.identity, nil), (row.node, nil)]
+                [
+                    (row.name, nil), ("\(row.state) (\(row.reason))", Paint.forState(row.kind)),
+                    (row.uptimeSeconds.map(formatAge) ?? "-", nil), (row.savedImage ?? "-", nil),
+                    (row.identity, nil), (row.node, nil),
+                ]
             }
             say(formatTable([header] + body))
         }
@@ -107,14 +120,19 @@ struct List: AsyncParsableCommand {
         if let controller {
             do {
                 let images = try await controller.savedImages(of: d)
-                if controller.isConflict(images.map(\.image), of: d.name) { saved = "conflict" }
-                else if images.contains(where: { $0.verdict.isCurrent }) { saved = "current" }
-                else if !images.isEmpty { saved = "stale" }
+                if controller.isConflict(images.map(\.image), of: d.name) {
+                    saved = "conflict"
+                } else if images.contains(where: { $0.verdict.isCurrent }) {
+                    saved = "current"
+                } else if !images.isEmpty {
+                    saved = "stale"
+                }
             } catch { saved = "unknown" }
         }
-        var row = Row(name: d.name, uuid: d.uuid.lowercasedString, state: "\(state.kind)", reason: state.reasonName,
-                      persistent: persistent, uptimeSeconds: uptime.map { ($0.inSeconds * 10).rounded() / 10 },
-                      managedSave: image, savedImage: saved, identity: identity, node: node)
+        var row = Row(
+            name: d.name, uuid: d.uuid.lowercasedString, state: "\(state.kind)", reason: state.reasonName,
+            persistent: persistent, uptimeSeconds: uptime.map { ($0.inSeconds * 10).rounded() / 10 },
+            managedSave: image, savedImage: saved, identity: identity, node: node)
         row.kind = state.kind
         return row
     }

@@ -9,7 +9,11 @@ struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Move a guest to another host, live by default.",
         discussion: """
-            vmctl connects to both hosts and drives the migration (as `virsh migrate` does), then checks that the guest arrived running with the same UUID. With --p2p the source libvirtd connects to the destination URI itself instead. On a terminal a progress bar shows the data left, the rate and the time to go. Ctrl-C (or --timeout) aborts the migration job: the guest keeps running here. The guest stays defined (stopped) here unless --undefine-source.
+            vmctl connects to both hosts and drives the migration (as `virsh migrate` does), then checks that the \
+            guest arrived running with the same UUID. With --p2p the source libvirtd connects to the destination URI \
+            itself instead. On a terminal a progress bar shows the data left, the rate and the time to go. Ctrl-C (or \
+            --timeout) aborts the migration job: the guest keeps running here. The guest stays defined (stopped) here \
+            unless --undefine-source.
 
             Examples:
               vmctl migrate web1 qemu+ssh://node2/system
@@ -24,7 +28,8 @@ struct Migrate: AsyncParsableCommand {
     @Argument(help: "Guest name or UUID.") var guest: String
     @Argument(help: "libvirt URI of the destination host.") var destination: String
     @Flag(help: "Move only the definition of a stopped guest.") var offline = false
-    @Option(help: "Where QEMU sends memory, e.g. tcp:10.0.0.2 (default: libvirt picks from the destination's hostname).")
+    @Option(
+        help: "Where QEMU sends memory, e.g. tcp:10.0.0.2 (default: libvirt picks from the destination's hostname).")
     var migrateURI: String?
     @Option(help: "Longest pause the guest may see at switch-over, in ms.") var maxDowntime: Int?
     @Option(help: "Bandwidth cap in MiB/s.") var bandwidth: UInt64?
@@ -60,8 +65,10 @@ struct Migrate: AsyncParsableCommand {
                     }
                     bar.finish(nil)
                     let downtime = report.downtimeMilliseconds.map { "\($0) ms" } ?? "not reported"
-                    say("\(name): migrated to \(destination) in \(report.duration.formattedSeconds), downtime \(downtime), "
-                        + "now \(report.destinationState) there")
+                    say(
+                        "\(name): migrated to \(destination) in \(report.duration.formattedSeconds), downtime "
+                            + "\(downtime), "
+                            + "now \(report.destinationState) there")
                 } catch {
                     bar.finish(nil)
                     if interrupt.fired {

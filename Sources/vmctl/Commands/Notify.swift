@@ -8,7 +8,8 @@ struct Notify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Test, flush and list the transition notifications (e-mail and webhooks).",
         discussion: """
-            Every transition is first written to the spool (spool_dir, default /var/spool/vmmanager), then delivered; an event leaves the spool once every target accepted it. See docs/notifications.md.
+            Every transition is first written to the spool (spool_dir, default /var/spool/vmmanager), then delivered; \
+            an event leaves the spool once every target accepted it. See docs/notifications.md.
 
             Examples:
               vmctl notify test                # to every target; says what each answered
@@ -56,7 +57,8 @@ struct NotifyTest: AsyncParsableCommand {
         commandName: "test",
         abstract: "Send a test message to every configured target and say what each one answered.",
         discussion: """
-            Nothing is spooled: the message goes out now, and a failure is shown, not retried. Exits 0 when every target accepted it, 1 otherwise, 6 when the configuration is wrong.
+            Nothing is spooled: the message goes out now, and a failure is shown, not retried. Exits 0 when every \
+            target accepted it, 1 otherwise, 6 when the configuration is wrong.
 
             Examples:
               vmctl notify test
@@ -64,8 +66,10 @@ struct NotifyTest: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: NotifyOptions
-    @Option(help: ArgumentHelp("Use this guest's [guest NAME] overrides and name it in the message.",
-                               valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "Use this guest's [guest NAME] overrides and name it in the message.",
+            valueName: "name"))
     var guest: String?
 
     func run() async throws {
@@ -97,9 +101,12 @@ struct NotifyFlush: AsyncParsableCommand {
         commandName: "flush",
         abstract: "Deliver the spooled events; exit 0 when none is left.",
         discussion: """
-            Each event goes to every target that has not accepted it yet; a target that fails is not tried again in the same flush. Exits 0 when the spool is empty afterwards, 1 when events remain, 6 when the configuration is wrong.
+            Each event goes to every target that has not accepted it yet; a target that fails is not tried again in \
+            the same flush. Exits 0 when the spool is empty afterwards, 1 when events remain, 6 when the configuration \
+            is wrong.
 
-            The agent starts `vmctl notify flush --background` after each transition: detached, silent, and leaving at once when another flush is running (that one delivers the new event too).
+            The agent starts `vmctl notify flush --background` after each transition: detached, silent, and leaving at \
+            once when another flush is running (that one delivers the new event too).
 
             Examples:
               vmctl notify flush
@@ -120,9 +127,10 @@ struct NotifyFlush: AsyncParsableCommand {
         }
         let notifier = try options.notifier()
         let report = await notifier.deliverPending(waitForOtherFlush: true)
-        say("delivered \(report.delivered), still spooled \(report.remaining)"
-            + (report.dropped > 0 ? ", dropped \(report.dropped) (no target configured)" : "")
-            + (report.corrupt > 0 ? ", \(report.corrupt) unreadable (moved aside as .corrupt)" : ""))
+        say(
+            "delivered \(report.delivered), still spooled \(report.remaining)"
+                + (report.dropped > 0 ? ", dropped \(report.dropped) (no target configured)" : "")
+                + (report.corrupt > 0 ? ", \(report.corrupt) unreadable (moved aside as .corrupt)" : ""))
         for (target, error) in report.failures.sorted(by: { $0.key < $1.key }) {
             say("  \(target): \(error)")
         }
@@ -162,11 +170,15 @@ struct NotifyList: AsyncParsableCommand {
             case .success(let s):
                 let targets = (try? notifier.settings(forGuest: s.event.guest).targets) ?? []
                 let pending = targets.filter { s.delivered[$0.key] == nil }.map(\.key)
-                rows.append(Row(file: entry.path, event: s.event, delivered: s.delivered, attempts: s.attempts,
-                                pending: pending, error: nil))
+                rows.append(
+                    Row(
+                        file: entry.path, event: s.event, delivered: s.delivered, attempts: s.attempts,
+                        pending: pending, error: nil))
             case .failure(let e):
-                rows.append(Row(file: entry.path, event: nil, delivered: [:], attempts: [:], pending: [],
-                                error: e.description))
+                rows.append(
+                    Row(
+                        file: entry.path, event: nil, delivered: [:], attempts: [:], pending: [],
+                        error: e.description))
             }
         }
         if json {
@@ -263,8 +275,9 @@ struct NotifyBench: AsyncParsableCommand {
     }
 
     private func event(_ reason: String) -> TransitionEvent {
-        TransitionEvent(transition: .up, guest: "bench1", reason: reason, newState: "running (booted)",
-                        durations: .init(bootWaitSeconds: 1.5), source: .test)
+        TransitionEvent(
+            transition: .up, guest: "bench1", reason: reason, newState: "running (booted)",
+            durations: .init(bootWaitSeconds: 1.5), source: .test)
     }
 
     /// When the server accepted the message of `id` (the capture handler's `received_at`).
@@ -276,8 +289,8 @@ struct NotifyBench: AsyncParsableCommand {
             where name.hasSuffix(".json") {
                 let path = "\(captureDirectory)/\(name)"
                 guard let data = FileContents.read(path),
-                      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                      (object["event_id"] as? String) == wanted, let at = object["received_at"] as? Double
+                    let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                    (object["event_id"] as? String) == wanted, let at = object["received_at"] as? Double
                 else { continue }
                 try? FileManager.default.removeItem(atPath: path)
                 try? FileManager.default.removeItem(atPath: path.replacingOccurrences(of: ".json", with: ".eml"))

@@ -7,9 +7,15 @@ struct Saved: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a guest's saved images, and choose between them after a split brain.",
         discussion: """
-            Lists every saved image of the guest that this node can see — in its saved-state directory (by default beside its domain XML), conflict copies, and libvirt's node-local managed-save image — with where it was saved, by which node, when, its size, and whether the next start would restore it (current) or put it in quarantine (stale, with why).
+            Lists every saved image of the guest that this node can see — in its saved-state directory (by default \
+            beside its domain XML), conflict copies, and libvirt's node-local managed-save image — with where it was \
+            saved, by which node, when, its size, and whether the next start would restore it (current) or put it in \
+            quarantine (stale, with why).
 
-            When two nodes both ran the guest and both saved it, both images are kept and start refuses to choose. --keep PATH makes that image the guest's current state (the next start restores it) and moves every other image to the quarantine directory; --discard moves them all there (the next start cold-boots). Images in quarantine are never deleted by vmmanager.
+            When two nodes both ran the guest and both saved it, both images are kept and start refuses to choose. \
+            --keep PATH makes that image the guest's current state (the next start restores it) and moves every other \
+            image to the quarantine directory; --discard moves them all there (the next start cold-boots). Images in \
+            quarantine are never deleted by vmmanager.
 
             Examples:
               vmctl saved web1
@@ -21,8 +27,10 @@ struct Saved: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var agent: AgentSettingsOptions
     @Argument(help: "Guest name or UUID.") var guest: String
-    @Option(help: ArgumentHelp("Keep this image as the guest's current state; the others go to quarantine.",
-                               valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Keep this image as the guest's current state; the others go to quarantine.",
+            valueName: "path"))
     var keep: String?
     @Flag(help: "Move every saved image to quarantine: the next start cold-boots the guest.") var discard = false
     @Flag(help: "Print JSON (see docs/vmctl.md).") var json = false
@@ -112,7 +120,9 @@ struct SavedImageReport: Encodable {
         if let sizeBytes { facts.append(formatBytes(sizeBytes)) }
         if let generation { facts.append("generation \(generation)") }
         s += " (" + facts.joined(separator: ", ") + "): "
-        s += verdict == "current" ? Paint.green.apply("current, the next start restores it")
+        s +=
+            verdict == "current"
+            ? Paint.green.apply("current, the next start restores it")
             : Paint.yellow.apply(verdict) + (why.map { ": \($0)" } ?? "")
         return s
     }

@@ -7,11 +7,16 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Everything about one guest that matters during an incident.",
         discussion: """
-            Shows the guest's state and its reason, its own uptime (through the guest agent), whether it is ready now by its readiness policy (one probe, at most about 2 s), its managed-save image (size, when it was written, on which node), its identity, its domain XML file, and its last transitions.
+            Shows the guest's state and its reason, its own uptime (through the guest agent), whether it is ready now \
+            by its readiness policy (one probe, at most about 2 s), its managed-save image (size, when it was written, \
+            on which node), its identity, its domain XML file, and its last transitions.
 
-            The readiness policy and the XML file come from vmmanager's settings for the guest, resolved as the resource agent resolves them: defaults, [global], then [guest NAME] of --config. A console-line (serial:) or timer (uptime:) policy is judged only while a start waits, so status says so instead of guessing.
+            The readiness policy and the XML file come from vmmanager's settings for the guest, resolved as the \
+            resource agent resolves them: defaults, [global], then [guest NAME] of --config. A console-line (serial:) \
+            or timer (uptime:) policy is judged only while a start waits, so status says so instead of guessing.
 
-            Exits 0 when the guest runs (running, paused, in shutdown: it has a QEMU process), 7 when it is defined but not running (like an OCF monitor), 2 when there is no such guest.
+            Exits 0 when the guest runs (running, paused, in shutdown: it has a QEMU process), 7 when it is defined \
+            but not running (like an OCF monitor), 2 when there is no such guest.
 
             Examples:
               vmctl status web1
@@ -42,7 +47,9 @@ struct Status: AsyncParsableCommand {
         if !running { throw ExitCode(7) }
     }
 
-    static func report(for d: Domain, on host: Hypervisor, controller: GuestController, settingsPath: String)
+    static func report(
+        for d: Domain, on host: Hypervisor, controller: GuestController, settingsPath: String
+    )
         async throws -> Report
     {
         let settings = controller.settings
@@ -61,7 +68,8 @@ struct Status: AsyncParsableCommand {
 
         // Readiness: the policy, and one probe now.
         let probe = settings.readiness.probe(for: definition)
-        let now: ReadinessNow = state.kind == .running
+        let now: ReadinessNow =
+            state.kind == .running
             ? await ReadinessNow.probe(d, probe, timeout: .seconds(2))
             : .notReady("it is \(state)")
         let (ready, detail): (Bool?, String?)
@@ -81,8 +89,9 @@ struct Status: AsyncParsableCommand {
         }
 
         let transitions = TransitionHistory.recent(guest: d.name, settings: settings, limit: 5).map {
-            Report.Change(time: $0.time, kind: $0.transition.kind, reason: $0.transition.reason,
-                          previousState: $0.transition.previousState, newState: $0.transition.newState)
+            Report.Change(
+                time: $0.time, kind: $0.transition.kind, reason: $0.transition.reason,
+                previousState: $0.transition.previousState, newState: $0.transition.newState)
         }
         var report = Report(
             name: d.name, uuid: d.uuid.lowercasedString, state: "\(state.kind)", reason: state.reasonName,
@@ -188,7 +197,9 @@ struct Status: AsyncParsableCommand {
             case false?: ready = Paint.yellow.apply("not ready") + ": \(readiness.detail ?? "")"
             case nil: ready = "not judged: \(readiness.detail ?? "")"
             }
-            let policy = readiness.policy == readiness.probe ? readiness.policy
+            let policy =
+                readiness.policy == readiness.probe
+                ? readiness.policy
                 : "\(readiness.policy) → \(readiness.probe)"
             lines.append(("readiness", "\(policy) (\(readiness.source)); \(ready)"))
             lines.append(("saved state", savedState))
@@ -205,8 +216,11 @@ struct Status: AsyncParsableCommand {
                 lines.append(("last transitions", "none recorded"))
             } else {
                 for (i, t) in lastTransitions.enumerated() {
-                    lines.append((i == 0 ? "last transitions" : "",
-                                  "\(Output.timestamp(t.time))  \(t.kind)  \(t.reason)"))
+                    lines.append(
+                        (
+                            i == 0 ? "last transitions" : "",
+                            "\(Output.timestamp(t.time))  \(t.kind)  \(t.reason)"
+                        ))
                 }
             }
             let width = lines.map(\.0.count).max()! + 2

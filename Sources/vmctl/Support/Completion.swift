@@ -7,12 +7,12 @@ import Libvirt
 let guestNameCompletion = CompletionKind.custom { (words: [String], _: Int, prefix: String) async -> [String] in
     var uri = ProcessInfo.processInfo.environment["VMCTL_CONNECT"] ?? "qemu:///system"
     for (i, w) in words.enumerated() {
-        if (w == "--connect" || w == "-c"), i + 1 < words.count { uri = words[i + 1] }
+        if w == "--connect" || w == "-c", i + 1 < words.count { uri = words[i + 1] }
         if w.hasPrefix("--connect=") { uri = String(w.dropFirst("--connect=".count)) }
     }
     let options = Connection.Options(readOnly: true, timeout: .seconds(2), keepAlive: nil)
     guard let connection = try? await Connection.open(uri, options: options),
-          let domains = try? await connection.domains()
+        let domains = try? await connection.domains()
     else { return [] }
     return domains.map(\.name).filter { $0.hasPrefix(prefix) }.sorted()
 }

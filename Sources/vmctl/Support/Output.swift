@@ -14,7 +14,9 @@ enum Output {
     /// unless `compact` (one line: for streams such as `events --json`).
     static func json<T: Encodable>(_ value: T, compact: Bool = false) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = compact ? [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting =
+            compact
+            ? [.sortedKeys, .withoutEscapingSlashes]
             : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var c = encoder.singleValueContainer()
@@ -61,7 +63,9 @@ func formatTable(_ rows: [[(text: String, paint: Paint?)]]) -> String {
     let widths = (0..<first.count).map { col in rows.map { $0[col].text.count }.max() ?? 0 }
     return rows.map { row in
         row.enumerated().map { i, cell in
-            let padded = i == row.count - 1 ? cell.text
+            let padded =
+                i == row.count - 1
+                ? cell.text
                 : cell.text.padding(toLength: widths[i], withPad: " ", startingAt: 0)
             // Colour the text only, so the padding stays plain.
             guard let paint = cell.paint else { return padded }

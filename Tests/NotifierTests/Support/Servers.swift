@@ -12,7 +12,8 @@ final class Scratch: @unchecked Sendable {
     let path: String
 
     init(_ label: String) throws {
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("vmm-notify-\(label)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
@@ -63,8 +64,11 @@ class FixtureServer: @unchecked Sendable {
         let portFile = "\(scratch.path)/\(UUID().uuidString).port"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["\(packageRoot)/Tests/Fixtures/\(script)", "--dir", directory, "--port", "\(wanted ?? port)",
-                       "--port-file", portFile] + arguments
+        p.arguments =
+            [
+                "\(packageRoot)/Tests/Fixtures/\(script)", "--dir", directory, "--port", "\(wanted ?? port)",
+                "--port-file", portFile,
+            ] + arguments
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
         let log = "\(scratch.path)/\(script).log"
@@ -110,7 +114,9 @@ class FixtureServer: @unchecked Sendable {
 
     /// The parsed `.json` records, oldest first.
     func records() -> [[String: Any]] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+            $0.hasSuffix(".json")
+        }
         return names.sorted().compactMap { name in
             FileManager.default.contents(atPath: "\(directory)/\(name)")
                 .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
@@ -193,7 +199,9 @@ func closedPort() throws -> Int {
 }
 
 /// A guest event with every field set.
-func sampleEvent(guest: String = "web1", transition: TransitionKind = .up, reason: String = "start: booted")
+func sampleEvent(
+    guest: String = "web1", transition: TransitionKind = .up, reason: String = "start: booted"
+)
     -> TransitionEvent
 {
     TransitionEvent(
