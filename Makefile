@@ -110,7 +110,8 @@ soak: testbed
 	$(SWIFT) build
 	@bash bench/soak.sh
 
-# vmmanager against resource-agents' VirtualDomain and virsh, side by side, into docs/benchmarks.md.
+# vmmanager against resource-agents' VirtualDomain and virsh side by side, failover under admission control, how costs
+# grow with guests and memory, the monitor through vmctl watch: into docs/benchmarks.md (QUICK=1: a short run).
 bench: testbed release
 	@bash bench/run.sh
 

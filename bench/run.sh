@@ -26,6 +26,10 @@ tmp=$(mktemp)
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-matplotlib >&2
     CHART=docs/failover.png /usr/bin/python3 bench/failover_bench.py
     echo
+    echo "## How the costs grow"
+    echo
+    CHART=docs/save-restore.png /usr/bin/python3 bench/scaling_bench.py
+    echo
     echo "## Monitor through vmctl watch"
     echo
     command -v hyperfine >/dev/null ||

@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""How the costs grow, on the testbed's real guests (node A, and node B for migrations):
+
+  * monitor of a running guest with 1, 10 and 50 guests defined on the node (full agent, no vmctl watch);
+  * for guest memory 128, 256 and 512 MiB: the agent's stop (save beside the XML) and start (restore) next to
+    `virsh save` / `virsh restore` of the same guest, and the disk's bandwidth (the physical limit); the live
+    migration to node B with `vmctl migrate` (QEMU-reported downtime) next to `virsh migrate --live` back.
+
+Prints a markdown section on stdout; with CHART=path also draws save and restore time against memory with
+the disk's bandwidth line (matplotlib).
+"""
+import os, re, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from failover_bench import disk_bandwidth, env_file, virsh  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, ".build/release")
+AGENT = os.path.join(BIN, "vmmanager-agent")
+VMCTL = os.path.join(BIN, "vmctl")
+QUICK = os.environ.get("QUICK") == "1"
+RUNS = 10 if QUICK else 30
+IN_NODE = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--"]
+
+
+def timed(cmd, env=None, check=True):
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check and p.returncode != 0:
+        raise SystemExit("%s failed (%d): %s" % (" ".join(cmd), p.returncode, p.stderr.strip()))
+    return time.perf_counter() - t0, p
+
+
+def ocf(work, name, xml, timeout_ms=120000, interval_ms=None):
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf", "OCF_RESOURCE_INSTANCE": name,
+           "OCF_RESKEY_CRM_meta_timeout": str(timeout_ms), "OCF_RESKEY_config": xml,
+           "OCF_RESKEY_conf_file": os.path.join(work, "vmmanager.conf"),
+           "OCF_RESKEY_state_dir": os.path.join(work, "state"), "OCF_RESKEY_lock_dir": os.path.join(work, "locks")}
+    if interval_ms:
+        env["OCF_RESKEY_CRM_meta_interval"] = str(interval_ms)
+    return env
+
+
+def guest_xml(tb, name, memory_mib=128):
+    xml = subprocess.run(["bash", tb["DOMAIN_XML_SCRIPT"], name], stdout=subprocess.PIPE, text=True,
+                         check=True).stdout
+    return re.sub(r"(<(current)?[mM]emory unit='MiB'>)128(</)", r"\g<1>%d\g<3>" % memory_mib, xml)
+
+
+def remove(name, uri="qemu:///system"):
+    subprocess.run(["virsh", "-q", "-c", uri, "destroy", name], capture_output=True)
+    subprocess.run(["virsh", "-q", "-c", uri, "undefine", "--managed-save", name], capture_output=True)
+
+
+def wait_agent(name, uri="qemu:///system", timeout=90):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if subprocess.run(["virsh", "-q", "-c", uri, "qemu-agent-command", name, '{"execute":"guest-ping"}'],
+                          capture_output=True).returncode == 0:
+            return
+        time.sleep(0.2)
+    raise SystemExit("%s: the guest agent did not answer" % name)
+
+
+def monitor_scaling(tb, work):
+    rows = []
+    running = "bench-sc-run"
+    xml = os.path.join(work, running + ".xml")
+    open(xml, "w").write(guest_xml(tb, running))
+    remove(running)
+    timed(IN_NODE + [AGENT, "start"], env=ocf(work, running, xml))
+    extra = []
+    for total in (1, 10, 50):
+        while len(extra) < total - 1:
+            n = "bench-sc-%02d" % len(extra)
+            remove(n)
+            path = os.path.join(work, n + ".xml")
+            open(path, "w").write(guest_xml(tb, n))
+            virsh("define", path)
+            extra.append(n)
+        walls, virsh_walls = [], []
+        for _ in range(RUNS):
+            w, _ = timed([AGENT, "monitor"], env=ocf(work, running, xml, 20000, 10000))
+            walls.append(w)
+            w, _ = timed(["virsh", "-q", "domstate", running])
+            virsh_walls.append(w)
+        rows.append("| %d | %.1f | %.1f |" % (total, statistics.median(walls) * 1000,
+                                               statistics.median(virsh_walls) * 1000))
+    for n in extra + [running]:
+        remove(n)
+    return rows
+
+
+def memory_sweep(tb, work):
+    node_b, migrate_uri = tb["NODE_B_URI"], tb["NODE_B_MIGRATE_URI"]
+    out = []
+    for mib in (128, 256, 512):
+        name = "bench-mem"
+        remove(name)
+        remove(name, node_b)
+        xml = os.path.join(work, "%s-%d" % (name, mib), name + ".xml")
+        os.makedirs(os.path.dirname(xml), exist_ok=True)
+        open(xml, "w").write(guest_xml(tb, name, mib))
+        timed(IN_NODE + [AGENT, "start"], env=ocf(work, name, xml))
+        time.sleep(2)
+        save_s, _ = timed(IN_NODE + [AGENT, "stop"], env=ocf(work, name, xml))
+        image = os.path.join(os.path.dirname(xml), name + ".state")
+        size = os.path.getsize(image) / 2**20
+        restore_s, p = timed(IN_NODE + [AGENT, "start"], env=ocf(work, name, xml))
+        if "resumed-from-saved" not in p.stderr:
+            raise SystemExit("%d MiB: the agent's start did not restore the saved image: %s" % (mib, p.stderr))
+        plain = os.path.join(work, "virsh-%d.save" % mib)
+        vsave_s, _ = timed(["virsh", "-q", "save", name, plain])
+        vrestore_s, _ = timed(["virsh", "-q", "restore", plain])
+        os.unlink(plain)
+        wait_agent(name)
+        _, p = timed([VMCTL, "migrate", name, node_b, "--migrate-uri", migrate_uri])
+        m = re.search(r"downtime (\d+) ms", p.stdout)
+        downtime = int(m.group(1)) if m else None
+        m = re.search(r" in ([0-9.]+) s", p.stdout)
+        vmctl_s = float(m.group(1)) if m else None
+        back_s, _ = timed(["virsh", "-q", "-c", node_b, "migrate", "--live", name, "qemu:///system",
+                           "--migrateuri", "tcp:" + tb["NODE_A_ADDR"]])
+        remove(name)
+        remove(name, node_b)
+        out.append({"mib": mib, "image_mib": size, "save_s": save_s, "restore_s": restore_s, "virsh_save_s": vsave_s,
+                    "virsh_restore_s": vrestore_s, "downtime_ms": downtime, "vmctl_migrate_s": vmctl_s,
+                    "virsh_migrate_s": back_s})
+    return out
+
+
+def main():
+    tb = env_file()
+    work = tempfile.mkdtemp(prefix="vmm-scaling-")
+    open(os.path.join(work, "vmmanager.conf"), "w").write("# bench: defaults\n")
+    rows = monitor_scaling(tb, work)
+    write, read = disk_bandwidth(work)
+    sweep = memory_sweep(tb, work)
+    print("Monitor of a running guest (the full agent, no vmctl watch; median of %d) with more guests defined on the "
+          "node:" % RUNS)
+    print()
+    print("| guests defined | vmmanager monitor, ms | virsh domstate, ms |")
+    print("|---|---|---|")
+    print("\n".join(rows))
+    print()
+    print("Guest memory against save, restore and live migration (one run each; the disk writes %.0f MiB/s and "
+          "reads %.0f MiB/s with dd, 256 MiB fsynced / cold cache). The agent's stop saves beside the XML and "
+          "fsyncs the image and its provenance; its start restores it and sets the guest's clock. `vmctl migrate` "
+          "goes to node B; `virsh migrate --live` brings the guest back." % (write, read))
+    print()
+    print("| memory, MiB | image, MiB | agent stop (save), s | virsh save, s | write limit, s | agent start (restore), s "
+          "| virsh restore, s | restore / virsh | QEMU downtime, ms | vmctl migrate, s | virsh migrate, s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in sweep:
+        print("| %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f× | %s | %s | %.2f |" % (
+            r["mib"], r["image_mib"], r["save_s"], r["virsh_save_s"], r["image_mib"] / write, r["restore_s"],
+            r["virsh_restore_s"], r["restore_s"] / r["virsh_restore_s"],
+            r["downtime_ms"] if r["downtime_ms"] is not None else "?",
+            "%.2f" % r["vmctl_migrate_s"] if r["vmctl_migrate_s"] else "?", r["virsh_migrate_s"]))
+    chart = os.environ.get("CHART")
+    if chart:
+        draw(chart, sweep, write)
+        print()
+        print("![save and restore time against guest memory](%s)" % os.path.basename(chart))
+
+
+def draw(path, sweep, write):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    mib = [r["mib"] for r in sweep]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    ax.plot(mib, [r["save_s"] for r in sweep], marker="o", label="agent stop (save)")
+    ax.plot(mib, [r["virsh_save_s"] for r in sweep], marker="o", label="virsh save")
+    ax.plot(mib, [r["restore_s"] for r in sweep], marker="s", label="agent start (restore)")
+    ax.plot(mib, [r["virsh_restore_s"] for r in sweep], marker="s", label="virsh restore")
+    ax.plot(mib, [r["image_mib"] / write for r in sweep], linestyle="--", color="black",
+            label="image size / disk write bandwidth")
+    ax.set_xlabel("guest memory, MiB")
+    ax.set_ylabel("seconds")
+    ax.set_xticks(mib)
+    ax.set_title("Save and restore against guest memory")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
