@@ -175,7 +175,7 @@ public final class LifecycleWatcher: Service, Sendable {
     private func handle(_ event: DomainEvent, on host: Hypervisor) async {
         guard case .lifecycle(let lifecycle) = event.kind else { return }
         if !options.guests.isEmpty && !options.guests.contains(event.domainName) { return }
-        if lifecycle.type == .started { await memory.started(event.domainUUID) }
+        if lifecycle.type == .started { await memory.started(event.domainUUID, at: event.received) }
         let verdict = LifecycleVerdict.classify(lifecycle)
         logger.debug(
             "libvirt event",
@@ -290,6 +290,7 @@ public enum ClusterActionCheck {
 private actor WatchMemory {
     private var states: [UUID: String] = [:]
     private var reported: [UUID: (kind: TransitionKind, at: Date)] = [:]
+    private var startedAt: [UUID: Date] = [:]
 
     func exchangeState(_ uuid: UUID, _ state: String?) -> String? {
         let previous = states[uuid]
@@ -297,12 +298,14 @@ private actor WatchMemory {
         return previous
     }
 
-    /// The guest started again: its next crash is a new failure, however soon it comes.
-    func started(_ uuid: UUID) { reported[uuid] = nil }
+    /// The guest started at `time`: a crash after it is a new failure, however soon it comes. (Events are judged
+    /// out of order: an ambiguous one waits to settle, so the event's own time decides, not when it is judged.)
+    func started(_ uuid: UUID, at time: Date) { startedAt[uuid] = time }
 
     func shouldReport(_ kind: TransitionKind, for uuid: UUID, at time: Date) -> Bool {
         defer { reported[uuid] = (kind, time) }
         guard let last = reported[uuid], time.timeIntervalSince(last.at) < 30 else { return true }
+        if let start = startedAt[uuid], start > last.at, start < time { return true }
         if last.kind == kind && (kind == .crashed || kind == .shutDownByGuest) { return false }
         // A guest that shut itself down also stops: one notification.
         if last.kind == .shutDownByGuest && kind == .down { return false }

@@ -29,7 +29,7 @@ chmod 750 /run/crm /run/heartbeat /run/heartbeat/ccm /run/heartbeat/crm /run/hea
 
 for d in etc/ha.d etc/corosync etc/libvirt etc/vmmanager etc/pacemaker \
     var/lib/libvirt var/lib/heartbeat var/lib/corosync var/lib/pacemaker var/lib/vmmanager \
-    var/log var/spool var/cache/libvirt usr/local/sbin usr/lib/ocf/resource.d; do
+    var/log var/spool var/cache/libvirt usr/local/sbin usr/local/lib/vmmanager usr/lib/ocf/resource.d; do
     [[ -d $ROOT/$d ]] || continue
     mkdir -p "/$d"
     mount --bind "$ROOT/$d" "/$d"
