@@ -115,3 +115,20 @@ struct FailureResponseTests {
         #expect(reporter.transitions.isEmpty)
     }
 }
+
+/// Which `vmctl` the agent runs for the background flush.
+@Suite("The flush's vmctl")
+struct FlushExecutableTests {
+    @Test("vmctl beside the executable, or in <prefix>/sbin when the full agent runs from <prefix>/lib/vmmanager")
+    func installedBeside() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vmm-prefix-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: "\(root)/sbin", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(root)/lib/vmmanager", withIntermediateDirectories: true)
+        #expect(
+            FileManager.default.createFile(
+                atPath: "\(root)/sbin/vmctl", contents: Data("#!/bin/sh\n".utf8),
+                attributes: [.posixPermissions: 0o755]))
+        #expect(Notifier.installed("vmctl", beside: "\(root)/lib/vmmanager/vmmanager-agent") == "\(root)/sbin/vmctl")
+        #expect(Notifier.installed("vmctl", beside: "\(root)/sbin/vmmanager") == "\(root)/sbin/vmctl")
+    }
+}

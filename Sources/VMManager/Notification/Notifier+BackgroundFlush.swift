@@ -19,11 +19,20 @@ extension Notifier {
                 + (configPath.map { ["--config", $0] } ?? []))
     }
 
-    /// `name` in the directory of the running executable, e.g. the `vmctl` installed next to the agent.
-    public static func siblingExecutable(_ name: String) -> String {
-        let path = currentExecutable
-        guard let slash = path.lastIndex(of: "/") else { return "/usr/sbin/\(name)" }
-        return String(path[...slash]) + name
+    /// `name` installed beside the running executable: in its own directory (`/usr/sbin/vmctl` next to the
+    /// agent front, or a build directory), else in `<prefix>/sbin` when it runs from `<prefix>/lib/vmmanager`
+    /// (the full agent the front executes), else the first `name` in PATH.
+    public static func siblingExecutable(_ name: String) -> String { installed(name, beside: currentExecutable) }
+
+    static func installed(_ name: String, beside path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return ExternalCommand.resolve(name) ?? "/usr/sbin/\(name)" }
+        let directory = String(path[..<slash])
+        var candidates = [directory + "/" + name]
+        if directory.hasSuffix("/lib/vmmanager") {
+            candidates.append(String(directory.dropLast("/lib/vmmanager".count)) + "/sbin/" + name)
+        }
+        for candidate in candidates where access(candidate, X_OK) == 0 { return candidate }
+        return ExternalCommand.resolve(name) ?? candidates[0]
     }
 
     /// The running executable (`/proc/self/exe`).
