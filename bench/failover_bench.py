@@ -13,6 +13,9 @@ Prints a markdown section on stdout; with CHART=path also draws failover time ag
 """
 import json, os, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from agent_bench import env_file  # noqa: E402  (the testbed's env file, read as the other benches do)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AGENT = os.environ.get("AGENT", os.path.join(ROOT, ".build/release/vmmanager"))
 TESTBED = os.environ.get("TESTBED_DIR", "/var/lib/vmmanager-testbed")
@@ -23,15 +26,6 @@ POLICIES = [("serial", "1"), ("unbounded", "64"), ("bounded", "auto")]
 IN_NODE = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--"]
 CORES = os.cpu_count() or 1
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def env_file():
-    values = {}
-    for line in open(os.path.join(TESTBED, "testbed.env")):
-        if "=" in line and not line.startswith("#"):
-            k, v = line.rstrip("\n").split("=", 1)
-            values[k] = v
-    return values
 
 
 def virsh(*args):

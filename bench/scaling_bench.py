@@ -12,7 +12,8 @@ the disk's bandwidth line (matplotlib).
 import os, re, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from failover_bench import disk_bandwidth, env_file, virsh  # noqa: E402
+from agent_bench import env_file  # noqa: E402
+from failover_bench import disk_bandwidth, virsh  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".build/release")
