@@ -57,7 +57,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
-        // The agent front's protocol with `vmctl watch`'s monitor server: plain Swift and Glibc, no dependencies.
+        // The agent front's protocol with `vmctl watch`'s monitor server and the deadline it hands the full agent:
+        // plain Swift and Glibc, no dependencies.
         .target(name: "AgentWire"),
         .target(
             name: "Libvirt",
@@ -71,6 +72,7 @@ let package = Package(
             name: "VMManager",
             dependencies: [
                 "Libvirt",
+                "AgentWire",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -118,7 +120,9 @@ let package = Package(
             name: "NotifierTests", dependencies: ["VMManager", "VMManagerDelivery", "Libvirt", "IntegrationSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["VMManager", "Libvirt", "IntegrationSupport"]),
         // vmctl's commands, run as a user runs them: the built binary, against test:/// and the testbed.
-        .testTarget(name: "VMCtlTests", dependencies: ["VMManager", "Libvirt", "AgentWire", "IntegrationSupport"]),
+        .testTarget(
+            name: "VMCtlTests",
+            dependencies: ["VMManager", "VMManagerDelivery", "Libvirt", "AgentWire", "IntegrationSupport"]),
         // Helpers shared by the test targets: running programs and the package's built products, the real testbed.
         .target(name: "IntegrationSupport", dependencies: ["VMManager", "Libvirt"], path: "Tests/IntegrationSupport"),
         // Fuzz targets, built as libFuzzer fuzzers only by `make fuzz` (scripts/fuzz.sh passes -D FUZZING and

@@ -47,5 +47,5 @@ for r in json.load(open(sys.argv[1]))["results"] + json.load(open(sys.argv[2]))[
 PY
 echo
 echo "The front's CPU above is its own process; vmctl watch spent $server_ms ms of CPU per monitor it answered"
-echo "(its utime + stime over $RUNS monitors). The full agent's figure includes its libvirt connection; so does the"
-echo "server's (a new connection per monitor, as the agent opens one: nothing is cached)."
+echo "(its utime + stime over $RUNS monitors). The full agent's figure includes opening its libvirt connection; the"
+echo "server keeps one open connection for its monitors, and each monitor still asks libvirt (nothing is cached)."

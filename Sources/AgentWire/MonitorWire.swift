@@ -81,7 +81,7 @@ public enum MonitorWire {
     /// The environment entries the agent's code reads: `OCF_*` (parameters, meta attributes, the resource
     /// instance, the check level, the exit reason prefix, tracing) and the cluster's log settings (`HA_*`).
     public static func isRelevant(_ key: String) -> Bool {
-        key.hasPrefix("OCF_")
+        key.hasPrefix("OCF_") || key == HandedDeadline.variable
             || ["HA_LOGFILE", "HA_logfile", "HA_DEBUGLOG", "HA_LOGFACILITY", "HA_logfacility"]
                 .contains(key)
     }

@@ -15,7 +15,8 @@ import Glibc
 /// ``MonitorWire/Request``); the server runs exactly what the agent runs for it (``AgentInvocation``), live
 /// against libvirt, and answers the exit code and what the agent would have printed. Anything but a monitor
 /// (OCF `monitor`/`status`, heartbeat `status`) is answered "fall back": the front then runs the full agent.
-/// Each monitor is bounded by its operation's timeout.
+/// Each monitor is bounded by its operation's timeout. Monitors share one open libvirt connection
+/// (``SharedConnections``), so a monitor costs libvirt's calls and not a new connection's handshake.
 ///
 /// The socket is mode 0600, owned by the user running watch, and only that user or root may ask. A stale
 /// socket (no server behind it) is replaced at start; a live one (another watch) is left alone and this server
@@ -29,6 +30,8 @@ public final class MonitorServer: Service, Sendable {
     /// At most this many monitors run at once; more are told to fall back.
     public static let concurrencyLimit = 32
 
+    /// Monitors come many times a minute: each reuses one open libvirt connection instead of a handshake.
+    public let connections: SharedConnections
     private let answeredCount = Atomic<Int>(0)
     private let running = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
@@ -36,6 +39,7 @@ public final class MonitorServer: Service, Sendable {
     public init(path: String, logger: Logger) {
         self.path = path
         self.logger = logger
+        self.connections = SharedConnections(logger: logger)
     }
 
     /// The server of the node whose configuration file is `configPath`: `<lock_dir of [global]>/monitor.sock`,
@@ -184,7 +188,9 @@ public final class MonitorServer: Service, Sendable {
         let output = AgentOutput(
             standardOutput: { text in printed.value.withLock { $0.out += text } },
             standardError: { text in printed.value.withLock { $0.err += text } })
-        let code = await Self.run(invocation, output: output, within: invocation.operationTimeout)
+        let code = await connections.withShared {
+            await Self.run(invocation, output: output, within: invocation.operationTimeout)
+        }
         guard let code else { return .fallBack(reason: "the monitor outlasted its timeout") }
         answeredCount.add(1, ordering: .relaxed)
         let (out, err) = printed.value.withLock { $0 }

@@ -14,7 +14,13 @@ enum Front {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let last = arguments.last, last == "monitor" || last == "status" {
-            let environment = relevantEnvironment()
+            var environment = relevantEnvironment()
+            // The operation's end, for watch and for the full agent after a wait: their budget is the time left.
+            if environment[HandedDeadline.variable] == nil {
+                let deadline = HandedDeadline.value(after: timeout(environment))
+                setenv(HandedDeadline.variable, deadline, 1)
+                environment[HandedDeadline.variable] = deadline
+            }
             switch ask(MonitorWire.Request(arguments: arguments, environment: environment)) {
             case .answer(let code, let out, let err):
                 trace("answered by vmctl watch")
@@ -51,11 +57,16 @@ enum Front {
     /// the libvirt state, half the timeout for deeper check levels (they ping the guest agent, probe a port),
     /// leaving the full agent the rest.
     static func bound(_ environment: [String: String]) -> Duration {
-        let timeout =
-            environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { Duration.milliseconds($0) }
-            ?? .seconds(20)
+        let timeout = timeout(environment)
         let depth = environment["OCF_CHECK_LEVEL"].flatMap(Int.init) ?? 0
         return depth > 0 ? timeout / 2 : min(.seconds(1), timeout / 4)
+    }
+
+    /// The operation's timeout: Pacemaker's `OCF_RESKEY_CRM_meta_timeout` (ms), else the monitor's 20 s (as the
+    /// agent's ``AgentInvocation/operationTimeout``).
+    static func timeout(_ environment: [String: String]) -> Duration {
+        environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { Duration.milliseconds($0) }
+            ?? .seconds(20)
     }
 
     /// The full agent, in place of this process: same arguments, same environment.

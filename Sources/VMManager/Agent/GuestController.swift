@@ -95,8 +95,13 @@ public struct GuestController: Sendable {
         settings.configPath ?? memory.rememberedConfig(name)
     }
 
+    /// A connection to this node's libvirtd: the shared one inside ``SharedConnections/withShared(_:)``
+    /// (`vmctl watch`'s monitors), else a new one, closed when the last reference goes.
     func connect(timeout: Duration, keepAlive: Bool = true) async throws -> Hypervisor {
-        try await Hypervisor.connect(
+        if let shared = SharedConnections.current {
+            return try await shared.hypervisor(settings.hypervisor, timeout: timeout)
+        }
+        return try await Hypervisor.connect(
             settings.hypervisor, timeout: min(.seconds(30), max(.seconds(2), timeout)),
             keepAlive: keepAlive, logger: logger)
     }

@@ -1,4 +1,6 @@
+import AgentWire
 import FoundationEssentials
+import Libvirt
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -104,13 +106,28 @@ public struct AgentInvocation: Sendable {
         }
     }
 
-    /// The operation's timeout: Pacemaker's `OCF_RESKEY_CRM_meta_timeout` (ms), else the monitor's 20 s.
+    /// The operation's timeout: Pacemaker's `OCF_RESKEY_CRM_meta_timeout` (ms), else the monitor's 20 s; at most
+    /// the time left before a deadline the agent's front handed on (``HandedDeadline``).
     public var operationTimeout: Duration {
-        environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { .milliseconds($0) } ?? .seconds(20)
+        let timeout =
+            environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { Duration.milliseconds($0) }
+            ?? .seconds(20)
+        return Self.bounded(timeout, environment)
+    }
+
+    /// `timeout`, or the time left before the deadline handed on in `environment` when that is shorter.
+    static func bounded(_ timeout: Duration, _ environment: [String: String]) -> Duration {
+        HandedDeadline.remaining(environment).map { min($0, timeout) } ?? timeout
     }
 
     /// Runs the action and returns the agent's exit code; everything printed goes to `output`.
     public func run(output: AgentOutput = .process) async -> Int32 {
+        // Every libvirt call inside ends by the deadline the front handed on, whatever the action's own budget.
+        guard let left = HandedDeadline.remaining(environment) else { return await perform(output: output) }
+        return await OperationDeadline.within(left) { await perform(output: output) }
+    }
+
+    private func perform(output: AgentOutput) async -> Int32 {
         switch face {
         case .version:
             output.standardOutput("vmmanager \(vmmanagerVersion)\n")

@@ -62,7 +62,7 @@ struct HeartbeatMode {
                 _ = try await controller.stop(budget: settings.stopTimeout)
                 return 0
             case .status, .monitor:
-                switch await controller.monitor(depth: 0, timeout: .seconds(20)) {
+                switch await controller.monitor(depth: 0, timeout: AgentInvocation.bounded(.seconds(20), environment)) {
                 case .running: return printStatus(true)
                 case .notRunning: return printStatus(false)
                 case .failed(let why):

@@ -19,9 +19,12 @@ struct OCFMode {
         return p
     }
 
-    /// The operation's timeout from Pacemaker, or nil outside Pacemaker.
+    /// The operation's timeout from Pacemaker (at most the time left that the agent's front handed on), or nil
+    /// outside Pacemaker.
     var operationTimeout: Duration? {
-        environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { .milliseconds($0) }
+        environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map {
+            AgentInvocation.bounded(.milliseconds($0), environment)
+        }
     }
 
     var isProbe: Bool {
