@@ -3,8 +3,9 @@
 
   * monitor of a running guest with 1, 10 and 50 guests defined on the node (full agent, no vmctl watch);
   * for guest memory 128, 256 and 512 MiB: the agent's stop (save beside the XML) and start (restore) next to
-    `virsh save` / `virsh restore` of the same guest, and the disk's bandwidth (the physical limit); the live
-    migration to node B with `vmctl migrate` (QEMU-reported downtime) next to `virsh migrate --live` back.
+    `virsh save` / `virsh restore` of the same guest and virsh doing the start's whole work (restore, wait for
+    the guest agent, set the clock), and the disk's bandwidth (the physical limit); the live migration by the
+    agent's migrate_to + migrate_from next to `virsh migrate --live`, and the QEMU-reported downtime.
 
 Prints a markdown section on stdout; with CHART=path also draws save and restore time against memory with
 the disk's bandwidth line (matplotlib).
@@ -21,6 +22,8 @@ AGENT = os.path.join(BIN, "vmmanager-agent")
 VMCTL = os.path.join(BIN, "vmctl")
 QUICK = os.environ.get("QUICK") == "1"
 RUNS = 10 if QUICK else 30
+# Save/restore and migration rounds per memory size (medians).
+REPEATS = 3 if QUICK else 5
 IN_NODE = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--"]
 
 
@@ -53,13 +56,13 @@ def remove(name, uri="qemu:///system"):
     subprocess.run(["virsh", "-q", "-c", uri, "undefine", "--managed-save", name], capture_output=True)
 
 
-def wait_agent(name, uri="qemu:///system", timeout=90):
+def wait_agent(name, uri="qemu:///system", timeout=90, poll=0.2):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if subprocess.run(["virsh", "-q", "-c", uri, "qemu-agent-command", name, '{"execute":"guest-ping"}'],
                           capture_output=True).returncode == 0:
             return
-        time.sleep(0.2)
+        time.sleep(poll)
     raise SystemExit("%s: the guest agent did not answer" % name)
 
 
@@ -103,30 +106,65 @@ def memory_sweep(tb, work):
         os.makedirs(os.path.dirname(xml), exist_ok=True)
         open(xml, "w").write(guest_xml(tb, name, mib))
         timed(IN_NODE + [AGENT, "start"], env=ocf(work, name, xml))
-        time.sleep(2)
-        save_s, _ = timed(IN_NODE + [AGENT, "stop"], env=ocf(work, name, xml))
         image = os.path.join(os.path.dirname(xml), name + ".state")
-        size = os.path.getsize(image) / 2**20
-        restore_s, p = timed(IN_NODE + [AGENT, "start"], env=ocf(work, name, xml))
-        if "resumed-from-saved" not in p.stderr:
-            raise SystemExit("%d MiB: the agent's start did not restore the saved image: %s" % (mib, p.stderr))
         plain = os.path.join(work, "virsh-%d.save" % mib)
-        vsave_s, _ = timed(["virsh", "-q", "save", name, plain])
-        vrestore_s, _ = timed(["virsh", "-q", "restore", plain])
-        os.unlink(plain)
-        wait_agent(name)
+        saves, restores, vsaves, vrestores, vfulls = [], [], [], [], []
+        # Alternating, REPEATS times: the agent's stop and start, virsh save and restore, then virsh doing the
+        # agent's whole start (restore, wait until the guest agent answers, set the clock) on the same image.
+        for _ in range(REPEATS):
+            time.sleep(1)
+            save_s, _ = timed(IN_NODE + [AGENT, "stop"], env=ocf(work, name, xml))
+            size = os.path.getsize(image) / 2**20
+            restore_s, p = timed(IN_NODE + [AGENT, "start"], env=ocf(work, name, xml))
+            if "resumed-from-saved" not in p.stderr:
+                raise SystemExit("%d MiB: the agent's start did not restore the saved image: %s" % (mib, p.stderr))
+            saves.append(save_s)
+            restores.append(restore_s)
+            vsave_s, _ = timed(["virsh", "-q", "save", name, plain])
+            vrestores.append(timed(["virsh", "-q", "restore", plain])[0])
+            vsaves.append(vsave_s)
+            wait_agent(name)
+            timed(["virsh", "-q", "save", name, plain])
+            t0 = time.perf_counter()
+            timed(["virsh", "-q", "restore", plain])
+            wait_agent(name, poll=0.02)
+            timed(["virsh", "-q", "domtime", name, "--now"], check=False)
+            vfulls.append(time.perf_counter() - t0)
+            os.unlink(plain)
+        med = statistics.median
+        save_s, restore_s, vsave_s, vrestore_s, vfull_s = (
+            med(saves), med(restores), med(vsaves), med(vrestores), med(vfulls))
+        # Live migration by the cluster's two steps (migrate_to here, migrate_from on node B), then back.
+        source = ocf(work, name, xml)
+        source.update({"OCF_RESKEY_remoteuri": node_b, "OCF_RESKEY_migrateuri": migrate_uri,
+                       "OCF_RESKEY_CRM_meta_migrate_target": "nodeB"})
+        target = ocf(work, name, xml)
+        target.update({"OCF_RESKEY_hypervisor": node_b, "OCF_RESKEY_CRM_meta_migrate_source": "nodeA"})
+        agent_migrates, virsh_migrates = [], []
+        for _ in range(REPEATS):
+            to_s, _ = timed(IN_NODE + [AGENT, "migrate_to"], env=source)
+            from_s, _ = timed(IN_NODE + [AGENT, "migrate_from"], env=target)
+            agent_migrates.append(to_s + from_s)
+            timed(["virsh", "-q", "-c", node_b, "migrate", "--live", name, "qemu:///system",
+                   "--migrateuri", "tcp:" + tb["NODE_A_ADDR"]])
+            wait_agent(name)
+            # The same direction with virsh, then back.
+            virsh_migrates.append(timed(["virsh", "-q", "migrate", "--live", name, node_b,
+                                         "--migrateuri", migrate_uri])[0])
+            timed(["virsh", "-q", "-c", node_b, "migrate", "--live", name, "qemu:///system",
+                   "--migrateuri", "tcp:" + tb["NODE_A_ADDR"]])
+            wait_agent(name)
+        agent_migrate_s, virsh_migrate_s = med(agent_migrates), med(virsh_migrates)
         _, p = timed([VMCTL, "migrate", name, node_b, "--migrate-uri", migrate_uri])
         m = re.search(r"downtime (\d+) ms", p.stdout)
         downtime = int(m.group(1)) if m else None
         m = re.search(r" in ([0-9.]+) s", p.stdout)
         vmctl_s = float(m.group(1)) if m else None
-        back_s, _ = timed(["virsh", "-q", "-c", node_b, "migrate", "--live", name, "qemu:///system",
-                           "--migrateuri", "tcp:" + tb["NODE_A_ADDR"]])
         remove(name)
         remove(name, node_b)
         out.append({"mib": mib, "image_mib": size, "save_s": save_s, "restore_s": restore_s, "virsh_save_s": vsave_s,
-                    "virsh_restore_s": vrestore_s, "downtime_ms": downtime, "vmctl_migrate_s": vmctl_s,
-                    "virsh_migrate_s": back_s})
+                    "virsh_restore_s": vrestore_s, "virsh_restore_ready_clock_s": vfull_s, "downtime_ms": downtime,
+                    "vmctl_migrate_s": vmctl_s, "agent_migrate_s": agent_migrate_s, "virsh_migrate_s": virsh_migrate_s})
     return out
 
 
@@ -144,20 +182,26 @@ def main():
     print("|---|---|---|")
     print("\n".join(rows))
     print()
-    print("Guest memory against save, restore and live migration (one run each; the disk writes %.0f MiB/s and "
+    print("Guest memory against save, restore and live migration (medians of %d rounds; the disk writes %.0f MiB/s and "
           "reads %.0f MiB/s with dd, 256 MiB fsynced / cold cache). The agent's stop saves beside the XML and "
-          "fsyncs the image and its provenance; its start restores it and sets the guest's clock. `vmctl migrate` "
-          "goes to node B; `virsh migrate --live` brings the guest back." % (write, read))
+          "fsyncs the image and its provenance; its start restores it, waits until the guest agent answers and sets "
+          "the guest's clock. *virsh, same work* is `virsh restore`, then `virsh qemu-agent-command guest-ping` "
+          "until it answers, then `virsh domtime --now`, on the same image. *agent migrate* is migrate_to on node A "
+          "plus migrate_from on node B (what Pacemaker runs), against `virsh migrate --live` from node A to node B; "
+          "the QEMU downtime is what `vmctl migrate` to node B reports (one run)." % (REPEATS, write, read))
     print()
     print("| memory, MiB | image, MiB | agent stop (save), s | virsh save, s | write limit, s | agent start (restore), s "
-          "| virsh restore, s | restore / virsh | QEMU downtime, ms | vmctl migrate, s | virsh migrate, s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| virsh restore, s | virsh, same work, s | restore / virsh restore | restore / virsh same work "
+          "| QEMU downtime, ms | agent migrate, s | vmctl migrate, s | virsh migrate, s | agent migrate / virsh |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in sweep:
-        print("| %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f× | %s | %s | %.2f |" % (
+        print("| %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f× | %.2f× | %s | %.2f | %s | %.2f | %.2f× |" % (
             r["mib"], r["image_mib"], r["save_s"], r["virsh_save_s"], r["image_mib"] / write, r["restore_s"],
-            r["virsh_restore_s"], r["restore_s"] / r["virsh_restore_s"],
-            r["downtime_ms"] if r["downtime_ms"] is not None else "?",
-            "%.2f" % r["vmctl_migrate_s"] if r["vmctl_migrate_s"] else "?", r["virsh_migrate_s"]))
+            r["virsh_restore_s"], r["virsh_restore_ready_clock_s"], r["restore_s"] / r["virsh_restore_s"],
+            r["restore_s"] / r["virsh_restore_ready_clock_s"],
+            r["downtime_ms"] if r["downtime_ms"] is not None else "?", r["agent_migrate_s"],
+            "%.2f" % r["vmctl_migrate_s"] if r["vmctl_migrate_s"] else "?", r["virsh_migrate_s"],
+            r["agent_migrate_s"] / r["virsh_migrate_s"]))
     chart = os.environ.get("CHART")
     if chart:
         draw(chart, sweep, write)

@@ -179,7 +179,10 @@ extension Domain {
         var aborted = false
         var suspended = false
         while !finished.isSet {
-            try? await Task.sleep(for: options.progressInterval)
+            // The interval, cut short when the job ends: a finished migration must not wait for the next tick
+            // (the guest runs on the destination, and the cluster waits for this action to return).
+            let tick = ContinuousClock.now + options.progressInterval
+            while !finished.isSet, ContinuousClock.now < tick { try? await Task.sleep(for: .milliseconds(5)) }
             if finished.isSet { break }
             if let stats = try? await jobStats(), stats.isActive { progress(stats) }
             if !suspended, let after = options.suspendAfter, ContinuousClock.now - started >= after {
