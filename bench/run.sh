@@ -30,6 +30,14 @@ tmp=$(mktemp)
     echo
     CHART=docs/save-restore.png /usr/bin/python3 bench/scaling_bench.py
     echo
+    echo "## Boot wait against the guest's readiness line"
+    echo
+    /usr/bin/python3 bench/bootwait_bench.py
+    echo
+    echo "## Graceful takeover of N guests"
+    echo
+    /usr/bin/python3 bench/takeover_bench.py
+    echo
     echo "## Monitor through vmctl watch"
     echo
     command -v hyperfine >/dev/null ||
