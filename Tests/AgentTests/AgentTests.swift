@@ -103,7 +103,7 @@ struct AgentTests {
         let g = try await guest("killed")
         try writeEmptyConfig(g.dir)
         #expect(try runOCF("start", g.parameters).status == 0)
-        let pid = try #require(QEMUProcess(guest: g.name, uuid: nil, hypervisor: testbed.nodeA).find())
+        let pid = try #require(GuestProcess(guest: g.name, uuid: nil, hypervisor: testbed.nodeA).find())
         kill(pid, SIGKILL)
         try await Task.sleep(for: .seconds(1))
         let probe = try runOCF("monitor", g.parameters, meta: ["interval": "0"])

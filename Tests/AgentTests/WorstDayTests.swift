@@ -137,7 +137,7 @@ struct WorstDayTests {
     func hungGuestIsNotSaved() async throws {
         let g = try await guest("hung")
         #expect(try runOCF("start", g.parameters).status == 0)
-        let qemu = try #require(QEMUProcess(guest: g.name, uuid: nil, hypervisor: testbed.nodeA).find())
+        let qemu = try #require(GuestProcess(guest: g.name, uuid: nil, hypervisor: testbed.nodeA).find())
         kill(qemu, SIGSTOP)
         defer { kill(qemu, SIGCONT) }
         let monitor = try runOCF("monitor", g.parameters, environment: ["OCF_CHECK_LEVEL": "10"])
@@ -183,7 +183,7 @@ struct WorstDayTests {
     func monitorAndStopWhenLibvirtdHangs() async throws {
         let g = try await guest("hang-stop")
         let (nodeB, nodeBURI, p, uuid) = try await startedOnNodeB(g)
-        let qemu = try #require(QEMUProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).find())
+        let qemu = try #require(GuestProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).find())
         let daemon = try nodeBDaemon()
         kill(daemon, SIGSTOP)
         defer { kill(daemon, SIGCONT) }
@@ -201,15 +201,15 @@ struct WorstDayTests {
         #expect(monitor.status == 0, "\(monitor.stderr)")
         #expect(clock.now - t0 < .seconds(10), "monitor took \(clock.now - t0) with a 10 s timeout")
         // The stop path runs in a PID namespace of its own (the project's rule), which cannot see the
-        // testbed's QEMU processes: here it proves the budget; the kill itself is the same QEMUProcess.kill
+        // testbed's QEMU processes: here it proves the budget; the kill itself is the same GuestProcess.kill
         // that its last resort calls, run below from this namespace.
         t0 = clock.now
         let stop = try runOCF("stop", p, meta: ["timeout": "20000"])
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(clock.now - t0 < .seconds(20), "stop took \(clock.now - t0) with a 20 s timeout")
-        #expect(await QEMUProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).kill(timeout: .seconds(5)))
+        #expect(await GuestProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).kill(timeout: .seconds(5)))
         // Killed: at most a zombie until the (stopped) daemon's side reaps it, and no longer found.
-        #expect(QEMUProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).find() == nil)
+        #expect(GuestProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).find() == nil)
         let state = (try? String(contentsOfFile: "/proc/\(qemu)/stat", encoding: .utf8))?
             .split(separator: ")").last?.split(separator: " ").first
         #expect(state == nil || state == "Z", "the guest's QEMU process survived (state \(state ?? "-"))")
@@ -355,11 +355,11 @@ struct WorstDayTests {
     func qemuFallbackIsTiedToItsLibvirtd() async throws {
         let g = try await guest("tied")
         let (nodeB, nodeBURI, _, uuid) = try await startedOnNodeB(g)
-        #expect(QEMUProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).find() != nil)
+        #expect(GuestProcess(guest: g.name, uuid: uuid, hypervisor: nodeBURI).find() != nil)
         #expect(
-            QEMUProcess(guest: g.name, uuid: uuid, hypervisor: testbed.nodeA).find() == nil,
+            GuestProcess(guest: g.name, uuid: uuid, hypervisor: testbed.nodeA).find() == nil,
             "node A's fallback sees node B's guest")
-        #expect(QEMUProcess(guest: g.name, uuid: UUID(), hypervisor: nodeBURI).find() == nil, "another UUID matched")
+        #expect(GuestProcess(guest: g.name, uuid: UUID(), hypervisor: nodeBURI).find() == nil, "another UUID matched")
         // A stop on node A, with libvirt answering that the guest is not there, kills nothing of node B's.
         #expect(try runOCF("stop", g.parameters).status == 0)
         #expect(try await nodeB.connection.lookupDomain(name: g.name).isActive())

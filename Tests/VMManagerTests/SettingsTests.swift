@@ -24,6 +24,38 @@ struct SettingsTests {
         #expect(s.stopTimeout == .seconds(90))
     }
 
+    @Test("a container's stop chain: shutdown, destroy by default; 'save' in it is refused with the reason")
+    func containerStopChain() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmm-lxc-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let xml = "\(dir)/web1.xml"
+        try
+            "<domain type='lxc'><name>web1</name><memory>65536</memory><os><type>exe</type><init>/sbin/init</init></os></domain>"
+            .write(toFile: xml, atomically: true, encoding: .utf8)
+        let empty = try write("")
+        let byDefault = try GuestSettings.resolve(parameters: ["conf_file": empty, "config": xml])
+        #expect(byDefault.stopMethods == [.shutdown, .destroy])
+        let explicit = try write("[guest web1]\nstop_methods = save,destroy\n")
+        #expect {
+            _ = try GuestSettings.resolve(parameters: ["conf_file": explicit, "config": xml])
+        } throws: { error in
+            "\(error)".contains("stop_methods") && "\(error)".contains("container (libvirt LXC)")
+                && "\(error)".contains("use shutdown,destroy")
+        }
+        // Lenient (stop and monitor go on): the container's default chain, and the problem reported.
+        let lenient = try GuestSettings.resolve(
+            parameters: ["conf_file": explicit, "config": xml], lenient: true)
+        #expect(lenient.stopMethods == [.shutdown, .destroy])
+        #expect(lenient.problems.count == 1)
+        // No XML: an lxc:// hypervisor says container.
+        let byURI = try GuestSettings.resolve(parameters: [
+            "conf_file": empty, "domain": "c1", "hypervisor": "lxc:///system",
+        ])
+        #expect(byURI.stopMethods == [.shutdown, .destroy])
+        let vm = try GuestSettings.resolve(parameters: ["conf_file": empty, "domain": "c1"])
+        #expect(vm.stopMethods == [.save, .shutdown, .destroy])
+    }
+
     @Test("priority: defaults < [global] < [guest NAME] < agent parameters")
     func priority() throws {
         let path = try write(

@@ -22,8 +22,10 @@ public struct DomainDefinition: Sendable, Equatable {
     public let name: String
     /// `<uuid>`, or `nil` when the definition leaves it to libvirt to generate a random one.
     public let uuid: UUID?
-    /// The `type` attribute of `<domain>`: `kvm`, `qemu`, `xen`, ...
+    /// The `type` attribute of `<domain>`: `kvm`, `qemu`, `xen`, `lxc`, ...
     public let hypervisorType: String?
+    /// Whether this is a libvirt LXC container (`type='lxc'`): no managed save, no live migration.
+    public var isContainer: Bool { hypervisorType == "lxc" }
     /// `<memory>` in KiB, converted from its `unit` attribute (KiB when absent) and rounded up as libvirt does.
     public let memoryKiB: UInt64?
     /// `<interface>` elements.

@@ -12,7 +12,15 @@ extension GuestController {
     private func migrateGuest(to target: String, budget: Duration) async throws -> MigrationReport {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
-        let name = try requiredGuest().name
+        let guest = try requiredGuest()
+        let name = guest.name
+        if guest.definition?.isContainer == true {
+            // A soft failure: the cluster recovers by stopping the container here and starting it on the target.
+            throw VMError(
+                .failed,
+                "guest \(name) is a container (libvirt LXC), which cannot be live-migrated; it moves by stop and "
+                    + "start: set allow-migrate=false on its resource")
+        }
         let lock = try await FileLock.acquire(
             guest: name, directory: settings.lockDirectory,
             timeout: budget / 4, purpose: "migrate_to \(target)")

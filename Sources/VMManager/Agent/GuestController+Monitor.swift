@@ -53,8 +53,8 @@ extension GuestController {
             domain = try await host.guestIfDefined(name)
         } catch {
             // libvirtd is down; the guest itself may be fine. Look at its process.
-            logger.warning("libvirt unreachable; judging by the QEMU process", metadata: ["error": "\(error)"])
-            return qemuProcess(name, uuid: nil).find() != nil ? .running : .notRunning
+            logger.warning("libvirt unreachable; judging by the guest's process", metadata: ["error": "\(error)"])
+            return guestProcess(name, uuid: nil).find() != nil ? .running : .notRunning
         }
         guard let domain else { return .notRunning }
         let state: DomainState

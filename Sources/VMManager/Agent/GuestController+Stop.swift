@@ -148,19 +148,21 @@ extension GuestController {
         memory.forgetGeneration(name)
     }
 
-    /// Kills the guest's QEMU process directly (libvirtd is not answering or every method failed).
+    /// Kills the guest's process (QEMU, or a container's controller and init) directly (libvirtd is not
+    /// answering or every method failed).
     func lastResort(
         _ name: String, because reason: String, deadline: ContinuousClock.Instant,
         started: ContinuousClock.Instant, failures: [(method: StopMethod, reason: String)],
         quietWhenAbsent: Bool = false, uuid: UUID? = nil
     ) async throws -> StopOutcome {
         let clock = ContinuousClock()
-        let process = qemuProcess(name, uuid: uuid)
+        let process = guestProcess(name, uuid: uuid)
         guard process.find() != nil else {
             return StopOutcome(method: nil, failures: failures, duration: clock.now - started)
         }
         logger.warning(
-            "killing the guest's QEMU process directly",
+            process.kind == .container
+                ? "killing the container's controller and init directly" : "killing the guest's QEMU process directly",
             metadata: [
                 "domain.name": "\(name)",
                 "reason": "\(reason)",
@@ -169,7 +171,8 @@ extension GuestController {
             reporter.report(
                 Transition(
                     kind: .stopEscalated, guest: name, uuid: uuid,
-                    reason: "QEMU process killed: \(reason)", configPath: settings.configPath))
+                    reason: "\(process.kind == .container ? "container" : "QEMU") process killed: \(reason)",
+                    configPath: settings.configPath))
             return StopOutcome(
                 method: .destroy, failures: failures + [(.destroy, reason)],
                 duration: clock.now - started)

@@ -124,12 +124,12 @@ public struct GuestController: Sendable {
 
     /// The guest's QEMU process under this node's libvirtd, matched by name and, when known, UUID (given,
     /// from its XML, or the one vmmanager derives when the XML pins none).
-    func qemuProcess(_ name: String, uuid: UUID?) -> QEMUProcess {
+    func guestProcess(_ name: String, uuid: UUID?) -> GuestProcess {
         var uuid = uuid ?? memory.rememberedUUID(name)
         if uuid == nil, let definition = (try? managedGuest())??.definition, definition.name == name {
             uuid = definition.uuid ?? StableIdentity.uuid(forName: name)
         }
-        return QEMUProcess(guest: name, uuid: uuid, hypervisor: settings.hypervisor)
+        return GuestProcess(guest: name, uuid: uuid, hypervisor: settings.hypervisor)
     }
 }
 

@@ -146,9 +146,10 @@ public struct GuestSettings: Sendable {
 
         let reader = Reader(values: values, file: file, lenient: lenient)
         let configPath = values["config"].map { absolute($0.value, in: vmDir) }
-        if name == nil, let configPath, let xml = readFile(configPath) {
-            name = try? DomainDefinition(xml: xml).name
-        }
+        let definition = configPath.flatMap { readFile($0) }.flatMap { try? DomainDefinition(xml: $0) }
+        if name == nil { name = definition?.name }
+        // A libvirt LXC container (`<domain type='lxc'>`, or an lxc:// hypervisor URI when no XML is given).
+        let isContainer = definition.map(\.isContainer) ?? (values["hypervisor"]?.value.hasPrefix("lxc") == true)
         let forceStop = try reader.read(["force_stop"]) { () throws(ConfigError) in try reader.bool("force_stop") }
         let methods = try reader.read(["stop_methods"]) { () throws(ConfigError) -> [StopMethod] in
             let methods =
@@ -164,6 +165,17 @@ public struct GuestSettings: Sendable {
                     return method
                 }
             if methods.isEmpty { throw reader.invalid("stop_methods", "needs at least one method") }
+            if isContainer {
+                // libvirt's LXC driver has no managed save: the default chain of a container is shutdown, destroy,
+                // and a chain that asks for save is refused rather than silently shortened.
+                if reader.isDefault("stop_methods") { return methods.filter { $0 != .save } }
+                if methods.contains(.save) {
+                    throw reader.invalid(
+                        "stop_methods",
+                        "guest \(name ?? "-") is a container (libvirt LXC), which has no managed save: "
+                            + "'save' cannot be in its stop chain; use shutdown,destroy")
+                }
+            }
             return methods
         }
         let savedState = try reader.read(["saved_state", "snapshot"]) { () throws(ConfigError) -> SavedStateSetting in
@@ -426,6 +438,9 @@ private final class Reader {
             return try body()
         }
     }
+
+    /// Whether `key` has its built-in default (no file, no parameter set it).
+    func isDefault(_ key: String) -> Bool { values[key]?.source == .defaultValue }
 
     func string(_ key: String) -> String? {
         guard let v = values[key]?.value, !v.isEmpty else { return nil }
