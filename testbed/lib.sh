@@ -104,7 +104,8 @@ netns_exists() { [[ -e /run/netns/$NETNS ]]; }
 # processes it daemonizes are reaped at once when they exit. Otherwise they are
 # reparented to PID 1, and a PID 1 that reaps lazily (the one of these machines
 # reaps every ~2 s) makes every "virsh destroy" take ~2 s.
-PACKAGES=(libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+# libvirt-daemon-driver-lxc: node B's libvirtd also runs containers (libvirt LXC), see node-b-init.sh.
+PACKAGES=(libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-lxc libvirt-clients
     qemu-system-x86 qemu-utils busybox-static qemu-guest-agent cpio iproute2 kmod xz-utils tini
     libxml2-dev libcurl4-openssl-dev pkg-config
     resource-agents libxml2-utils

@@ -40,6 +40,20 @@ if [[ $vpid =~ ^[0-9]+$ ]]; then vstat=$(cat "/proc/$vpid/stat" 2>/dev/null || t
 if [[ $vstat != *"(virtlogd) "* || ${vstat##*) } == Z* ]]; then
     virtlogd -d -p "$RUN/nodeB-virtlogd.pid"
 fi
+# Containers (libvirt's LXC driver) need cgroups. `ip netns exec` remounted /sys for node B's network
+# namespace, which took the cgroup mounts beneath it: mount the machine's cgroup v1 hierarchies again here
+# (the same hierarchies, attached once more). Not the hybrid cgroup2 mount /sys/fs/cgroup/unified: with it,
+# libvirt_lxc fails ("Unable to create directory /sys/fs/cgroup/unified"). This is node B's own mount
+# namespace; the machine's mounts are untouched.
+if ! mountpoint -q /sys/fs/cgroup; then
+    mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
+    while read -r _ dir type options _; do
+        [[ $type == cgroup && $dir == /sys/fs/cgroup/* ]] || continue
+        controllers=$(tr ',' '\n' <<<"$options" | grep -Ev '^(rw|ro|relatime|nosuid|nodev|noexec)$' | paste -sd,)
+        mkdir -p "$dir"
+        mount -t cgroup -o "$controllers" cgroup "$dir" || echo "node B: cannot mount cgroup $dir ($controllers)" >&2
+    done </proc/1/mounts
+fi
 # tini -s: a child subreaper, so that the qemu processes libvirtd daemonizes
 # are reaped as soon as they exit (see up.sh).
 exec tini -s -- libvirtd -p "$RUN/nodeB-libvirtd.pid"

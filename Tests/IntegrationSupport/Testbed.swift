@@ -50,7 +50,10 @@ public struct Testbed: Sendable {
     public static func remove(_ name: String, from connection: Connection) async throws {
         guard let d = try await connection.domainIfExists(name: name) else { return }
         if try await d.isActive() { try await d.destroy() }
-        if try await d.isPersistent() { try await d.undefine(flags: .managedSave) }
+        // libvirt's LXC driver takes no undefine flags (containers have no managed save).
+        if try await d.isPersistent() {
+            try await d.undefine(flags: connection.uri.hasPrefix("lxc") ? [] : .managedSave)
+        }
     }
 }
 

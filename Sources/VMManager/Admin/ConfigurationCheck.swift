@@ -259,6 +259,14 @@ public struct ConfigurationCheck: Sendable {
         let controller = GuestController(settings: settings, reporter: CollectingReporter(), logger: Notifier.silent)
         // What validate-all refuses (VirtualDomain parameters not supported, programs missing) is a failure here too.
         for problem in controller.validationProblems() { add(.failure, problem.message) }
+        if settings.isContainer {
+            add(
+                .ok,
+                "saved state: none; a container (libvirt LXC) has no managed save or live migration: its stop "
+                    + "shuts it down (\(settings.stopMethods.map(\.rawValue).joined(separator: ","))), a takeover "
+                    + "starts it afresh")
+            return out
+        }
         let store = controller.savedStateStore(for: name)
         if store.kind == .directory {
             add(.ok, "saved state in \(store.directory)")

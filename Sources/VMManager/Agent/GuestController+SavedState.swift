@@ -192,7 +192,7 @@ extension GuestController {
                         + "(\(error)); refusing to discard it")
             }
             try await libvirt("cold-booting \(name)") {
-                try await domain.start(flags: .forceBoot, timeout: max(.seconds(1), deadline - clock.now))
+                try await domain.start(flags: coldBootFlags, timeout: max(.seconds(1), deadline - clock.now))
             }
             let message = error.message
             return .failed(

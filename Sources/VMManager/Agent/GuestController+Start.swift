@@ -181,7 +181,7 @@ extension GuestController {
                 bootSlot = try await admission(for: name).acquire(.boot, deadline: deadline, logger: logger)
                 // Force-boot: libvirt must never restore an image vmmanager did not choose.
                 try await libvirt("starting \(name)") {
-                    try await domain.start(flags: .forceBoot, timeout: max(.seconds(1), deadline - clock.now))
+                    try await domain.start(flags: coldBootFlags, timeout: max(.seconds(1), deadline - clock.now))
                 }
                 recordComingUp(domain, node: node, how: "booted")
                 how = .booted
@@ -269,7 +269,7 @@ extension GuestController {
         let slot = try await admission(for: name).acquire(.boot, deadline: deadline, logger: logger)
         defer { slot.release() }
         try await libvirt("cold-booting \(name)") {
-            try await domain.start(flags: .forceBoot, timeout: max(.seconds(1), deadline - clock.now))
+            try await domain.start(flags: coldBootFlags, timeout: max(.seconds(1), deadline - clock.now))
         }
         recordComingUp(domain, node: await nodeName(host), how: "booted by an admin")
         let definition = try? DomainDefinition(xml: await domain.xml(.inactive))

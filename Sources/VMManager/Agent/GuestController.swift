@@ -106,6 +106,10 @@ public struct GuestController: Sendable {
             keepAlive: keepAlive, logger: logger)
     }
 
+    /// The flags of a cold boot: force-boot, so libvirt never restores an image vmmanager did not choose. A
+    /// container has no saved images, and libvirt's LXC driver refuses the flag.
+    var coldBootFlags: StartFlags { settings.isContainer ? [] : .forceBoot }
+
     /// Whether libvirt could have a domain called `name`: it names files after it (NAME_MAX bytes, no '/').
     static func canBeADomainName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 200 && !name.contains("/") && !name.contains(where: { $0.isNewline })

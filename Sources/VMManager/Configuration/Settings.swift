@@ -30,6 +30,9 @@ public struct GuestSettings: Sendable {
     public let configPath: String?
     public let hypervisor: String
     public let stopMethods: [StopMethod]
+    /// A libvirt LXC container (`<domain type='lxc'>`, or an lxc:// hypervisor when no XML is given): no managed
+    /// save, no live migration, no forced boot past a saved image.
+    public internal(set) var isContainer = false
     public let shutdownModes: ShutdownModes
     /// Where the stop chain's saved image goes and where start looks for it.
     public let savedState: SavedStateSetting
@@ -283,6 +286,7 @@ public struct GuestSettings: Sendable {
             stateDirectory: try reader.read(["state_dir"]) { () throws(ConfigError) in try reader.directory("state_dir")
             },
             lockDirectory: try reader.read(["lock_dir"]) { () throws(ConfigError) in try reader.directory("lock_dir") })
+        settings.isContainer = isContainer
         settings.syncConfigOnStop = try reader.read(["sync_config_on_stop"]) { () throws(ConfigError) in
             try reader.bool("sync_config_on_stop")
         }

@@ -124,7 +124,7 @@ public struct GuestProcess: Sendable {
     }
 
     /// The children of `pid` (every thread's `children` list in /proc).
-    static func children(of pid: pid_t) -> [pid_t] {
+    public static func children(of pid: pid_t) -> [pid_t] {
         guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [] }
         return threads.flatMap { thread in
             (readFile("/proc/\(pid)/task/\(thread)/children") ?? "").split(separator: " ").compactMap { pid_t($0) }
