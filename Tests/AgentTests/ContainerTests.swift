@@ -72,6 +72,45 @@ struct ContainerTests {
         try await Testbed.remove(c.name, from: host.connection)
     }
 
+    @Test("heartbeat v1, the CVserver group: containers started left to right, each serving when its start returns")
+    func heartbeatGroup() async throws {
+        // haresources: `node Filesystem::... vmmanager::web/web.xml::hypervisor=lxc...::readiness=tcp:... vmmanager::mail/...`
+        let vmDir = try scratchDirectory("lxc-group")
+        try
+            "[global]\nvm_dir = \(vmDir)\nstate_dir = \(vmDir)/state\nlock_dir = \(vmDir)/locks\nshutdown_mode = signal\n"
+            .write(toFile: "\(vmDir)/vmmanager.conf", atomically: true, encoding: .utf8)
+        var lines: [(name: String, port: Int, arguments: [String])] = []
+        for (label, port) in [("web", 7107), ("mail", 7108)] {
+            let name = "it-lxc-\(label)"
+            try await Testbed.remove(name, from: host.connection)
+            try FileManager.default.createDirectory(atPath: "\(vmDir)/\(name)", withIntermediateDirectories: true)
+            let xml = try run("/bin/bash", [try testbed.value("CONTAINER_XML_SCRIPT"), name, String(port)])
+            try xml.stdout.write(toFile: "\(vmDir)/\(name)/\(name).xml", atomically: true, encoding: .utf8)
+            lines.append(
+                (
+                    name, port,
+                    [
+                        "\(name)/\(name).xml", "conf_file=\(vmDir)/vmmanager.conf", "hypervisor=\(uri)",
+                        "readiness=tcp:\(address):\(port)",
+                    ]
+                ))
+        }
+        for line in lines {
+            #expect(try runHeartbeat(line.arguments, "status").stdout == "stopped\n")
+            let start = try runHeartbeat(line.arguments, "start")
+            #expect(start.status == 0 && start.stdout.isEmpty, "\(start.stderr)")
+            #expect(await answers(line.port), "\(line.name) did not serve when its start returned")
+        }
+        for line in lines { #expect(try runHeartbeat(line.arguments, "status").stdout == "running\n") }
+        for line in lines.reversed() {
+            let stop = try runHeartbeat(line.arguments, "stop")
+            #expect(stop.status == 0 && stop.stdout.isEmpty, "\(stop.stderr)")
+            #expect(try runHeartbeat(line.arguments, "status").stdout == "stopped\n")
+            #expect(!FileManager.default.fileExists(atPath: "\(vmDir)/\(line.name)/\(line.name).state"))
+        }
+        for line in lines { try await Testbed.remove(line.name, from: host.connection) }
+    }
+
     @Test("a container that ignores the shutdown is destroyed within the stop's budget")
     func ignoredShutdownIsDestroyed() async throws {
         // shutdown_mode initctl: the testbed container's shell does not act on it.
