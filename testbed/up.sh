@@ -95,8 +95,12 @@ start_node_a() {
         step "node A: started virtlogd (pid $(<"$A_VIRTLOGD_PID"))"
     fi
     rm -f "$A_LIBVIRTD_PID"
-    setsid tini -s -- libvirtd -p "$A_LIBVIRTD_PID" \
-        </dev/null >>/var/log/libvirt/libvirtd.log 2>&1 9>&- &
+    # libvirtd runs in a mount namespace of its own without the hybrid cgroup2 mount /sys/fs/cgroup/unified,
+    # with which libvirt's LXC driver cannot start containers; every other mount is the machine's, and the
+    # machine's own namespace keeps its unified mount.
+    setsid unshare --mount --propagation private -- /bin/sh -c \
+        'if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi; exec tini -s -- libvirtd -p "$1"' \
+        sh "$A_LIBVIRTD_PID" </dev/null >>/var/log/libvirt/libvirtd.log 2>&1 9>&- &
     local launcher=$! i
     for ((i = 0; i < 300; i++)); do
         virsh_ok "$NODE_A_URI" && break
@@ -232,6 +236,8 @@ write_env() {
         echo "TESTBED_DIR=$TESTBED_DIR"
         echo "NODES=$NODES"
         echo "NODE_A_URI=$NODE_A_URI"
+        echo "# Node A's libvirtd also runs containers (libvirt LXC)."
+        echo "NODE_A_LXC_URI=lxc:///system"
         echo "NODE_A_NAME=$host"
         if [[ $NODES == 2 ]]; then
             echo "NODE_A_ADDR=$ADDR_A"

@@ -4,8 +4,8 @@ import Libvirt
 import Testing
 import VMManager
 
-/// The agent on real containers (libvirt LXC) in node B's libvirtd: the testbed's container is a shell as init
-/// that serves a TCP echo port on node B's address (testbed/container/domain-xml.sh).
+/// The agent on real containers (libvirt LXC), mostly in node B's libvirtd: the testbed's container is a shell as
+/// init that serves a TCP echo port on its node's addresses (testbed/container/domain-xml.sh).
 @Suite("Resource agent on real containers", .serialized, .enabled(if: Testbed.isRequested, "run through `make test`"))
 struct ContainerTests {
     let testbed: Testbed
@@ -109,6 +109,28 @@ struct ContainerTests {
             #expect(!FileManager.default.fileExists(atPath: "\(vmDir)/\(line.name)/\(line.name).state"))
         }
         for line in lines { try await Testbed.remove(line.name, from: host.connection) }
+    }
+
+    @Test("the start guard refuses a container that runs on node B; once it is gone there, node A starts it")
+    func startGuardRefusesAContainerOnAPeer() async throws {
+        let nodeA = try await Hypervisor.connect(try testbed.value("NODE_A_LXC_URI"), timeout: .seconds(30))
+        var c = try await container("guard", port: 7109)
+        try await Testbed.remove(c.name, from: nodeA.connection)
+        let xml = try String(contentsOfFile: "\(c.dir)/\(c.name).xml", encoding: .utf8)
+        let there = try await host.define(xml: xml, pinIdentity: true).domain
+        _ = try await host.start(there, readiness: .none, timeout: .seconds(30))
+        c.parameters["hypervisor"] = nodeA.connection.uri
+        c.parameters["peers"] = uri
+        c.parameters["readiness"] = "tcp:127.0.0.1:7109"
+        let refused = try runOCF("start", c.parameters)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("running on peer"), "\(refused.stderr)")
+        if let here = try await nodeA.connection.domainIfExists(name: c.name) { #expect(try await !here.isActive()) }
+        try await Testbed.remove(c.name, from: host.connection)
+        let start = try runOCF("start", c.parameters)
+        #expect(start.status == 0, "\(start.stderr)")
+        #expect(try await nodeA.connection.lookupDomain(name: c.name).uuid == there.uuid, "another identity on node A")
+        try await Testbed.remove(c.name, from: nodeA.connection)
     }
 
     @Test("a container that ignores the shutdown is destroyed within the stop's budget")
