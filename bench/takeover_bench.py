@@ -15,23 +15,21 @@ import datetime, os, re, statistics, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_bench import env_file  # noqa: E402
-from failover_bench import IN_NODE, QUICK, virsh  # noqa: E402
+from failover_bench import AGENT, IN_NODE, QUICK, virsh  # noqa: E402
+from scaling_bench import ocf  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-AGENT = os.path.join(ROOT, ".build/release/vmmanager")
 SIZES = [1, 2, 4] if QUICK else [1, 2, 4, 8]
 POLICIES = [("one at a time", "1"), ("parallel (auto)", "auto")]
 EVENT = re.compile(r"^(\S+ \S+)\+0000: event 'lifecycle' for domain '([^']+)': (\w+) (\w+)")
 
 
 def agent(action, name, work, conf, uri):
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf", "OCF_RESOURCE_INSTANCE": name,
-           "OCF_RESKEY_CRM_meta_timeout": "300000", "OCF_RESKEY_config": os.path.join(work, name + ".xml"),
-           "OCF_RESKEY_conf_file": conf, "OCF_RESKEY_hypervisor": uri}
+    env = ocf(work, name, os.path.join(work, name + ".xml"), timeout_ms=300000)
     # Each node has its own state and lock directories; the XML and the saved image are on shared storage.
     node = "b" if "socket=" in uri else "a"
-    env["OCF_RESKEY_state_dir"] = os.path.join(work, "state-" + node)
-    env["OCF_RESKEY_lock_dir"] = os.path.join(work, "locks-" + node)
+    env.update({"OCF_RESKEY_conf_file": conf, "OCF_RESKEY_hypervisor": uri,
+                "OCF_RESKEY_state_dir": os.path.join(work, "state-" + node),
+                "OCF_RESKEY_lock_dir": os.path.join(work, "locks-" + node)})
     t0 = time.perf_counter()
     p = subprocess.run(IN_NODE + [AGENT, action], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                        text=True)

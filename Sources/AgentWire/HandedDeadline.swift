@@ -1,4 +1,5 @@
-// The operation's deadline, handed from the agent's front to the full agent it execs.
+// The operation's timeout as Pacemaker gives it, and its deadline, handed from the agent's front to the full agent
+// it execs.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,5 +32,16 @@ public enum HandedDeadline {
         guard let text = environment[variable], let deadline = UInt64(text) else { return nil }
         let current = now()
         return deadline > current ? .nanoseconds(Int64(deadline - current)) : .zero
+    }
+}
+
+/// The operation's timeout as the cluster gives it, read the same way by the agent's front and the agent.
+public enum OperationTimeout {
+    /// A monitor's timeout when the cluster gives none (heartbeat v1, a hand-run agent).
+    public static let monitorDefault: Duration = .seconds(20)
+
+    /// Pacemaker's `OCF_RESKEY_CRM_meta_timeout` (ms), or nil outside Pacemaker.
+    public static func given(_ environment: [String: String]) -> Duration? {
+        environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { .milliseconds($0) }
     }
 }

@@ -62,11 +62,9 @@ enum Front {
         return depth > 0 ? timeout / 2 : min(.seconds(1), timeout / 4)
     }
 
-    /// The operation's timeout: Pacemaker's `OCF_RESKEY_CRM_meta_timeout` (ms), else the monitor's 20 s (as the
-    /// agent's ``AgentInvocation/operationTimeout``).
+    /// The operation's timeout: Pacemaker's, else a monitor's default (as the agent reads it).
     static func timeout(_ environment: [String: String]) -> Duration {
-        environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { Duration.milliseconds($0) }
-            ?? .seconds(20)
+        OperationTimeout.given(environment) ?? OperationTimeout.monitorDefault
     }
 
     /// The full agent, in place of this process: same arguments, same environment.

@@ -12,9 +12,8 @@ extension GuestController {
     private func migrateGuest(to target: String, budget: Duration) async throws -> MigrationReport {
         let clock = ContinuousClock()
         let deadline = clock.now + budget
-        let guest = try requiredGuest()
-        let name = guest.name
-        if guest.definition?.isContainer == true {
+        let name = try requiredGuest().name
+        if settings.isContainer {
             // A soft failure: the cluster recovers by stopping the container here and starting it on the target.
             throw VMError(
                 .failed,

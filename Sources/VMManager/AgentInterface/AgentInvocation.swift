@@ -109,10 +109,7 @@ public struct AgentInvocation: Sendable {
     /// The operation's timeout: Pacemaker's `OCF_RESKEY_CRM_meta_timeout` (ms), else the monitor's 20 s; at most
     /// the time left before a deadline the agent's front handed on (``HandedDeadline``).
     public var operationTimeout: Duration {
-        let timeout =
-            environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map { Duration.milliseconds($0) }
-            ?? .seconds(20)
-        return Self.bounded(timeout, environment)
+        Self.bounded(OperationTimeout.given(environment) ?? OperationTimeout.monitorDefault, environment)
     }
 
     /// `timeout`, or the time left before the deadline handed on in `environment` when that is shorter.

@@ -1,3 +1,4 @@
+import AgentWire
 import FoundationEssentials
 import Logging
 
@@ -62,7 +63,9 @@ struct HeartbeatMode {
                 _ = try await controller.stop(budget: settings.stopTimeout)
                 return 0
             case .status, .monitor:
-                switch await controller.monitor(depth: 0, timeout: AgentInvocation.bounded(.seconds(20), environment)) {
+                switch await controller.monitor(
+                    depth: 0, timeout: AgentInvocation.bounded(OperationTimeout.monitorDefault, environment))
+                {
                 case .running: return printStatus(true)
                 case .notRunning: return printStatus(false)
                 case .failed(let why):

@@ -1,3 +1,4 @@
+import AgentWire
 import FoundationEssentials
 import Logging
 
@@ -22,9 +23,7 @@ struct OCFMode {
     /// The operation's timeout from Pacemaker (at most the time left that the agent's front handed on), or nil
     /// outside Pacemaker.
     var operationTimeout: Duration? {
-        environment["OCF_RESKEY_CRM_meta_timeout"].flatMap(Int64.init).map {
-            AgentInvocation.bounded(.milliseconds($0), environment)
-        }
+        OperationTimeout.given(environment).map { AgentInvocation.bounded($0, environment) }
     }
 
     var isProbe: Bool {

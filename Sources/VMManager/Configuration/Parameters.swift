@@ -69,9 +69,10 @@ public enum Parameters {
             "Stop chain",
             "Comma-separated methods tried in order on stop, within the stop timeout: save (managed save: "
                 + "memory to disk, the next start resumes the guest and its users' sessions), shutdown "
-                + "(graceful), destroy. destroy is the last resort and also kills the QEMU process (a container's "
-                + "controller and init) directly when libvirtd does not answer. A container (libvirt LXC) has no managed save: its default "
-                + "chain is shutdown,destroy, and save in its chain is a configuration error."),
+                + "(graceful), destroy. destroy is the last resort and also kills the QEMU process (a "
+                + "container's controller and init) directly when libvirtd does not answer. A container (libvirt "
+                + "LXC) has no managed save: its default chain is shutdown,destroy, and save in its chain is a "
+                + "configuration error."),
         Parameter(
             "force_stop", .boolean, default: "false", virtualDomain: true,
             "Always destroy on stop",
