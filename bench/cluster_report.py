@@ -28,10 +28,11 @@ def section(r):
     pm_l = r.get("pacemaker_libvirtd_restart", {})
     pm_c = r.get("pacemaker_monitor_ms", {})
     hb_g = r.get("heartbeat_guest_failure", {})
+    hb_ct = r.get("heartbeat_container_failure", {})
     lines = [BEGIN, "## Cluster failover", "",
              "`make bench-cluster` (the scenarios of `make test-cluster`), run %s UTC: two lab nodes with real "
              "heartbeat 3.0.6 and Pacemaker 2.1.5/Corosync 3.1.7, 128 MiB TCG guests (four under heartbeat, two "
-             "under Pacemaker) on a 2-core machine; a client on the LAN pings each guest every 100 ms and holds a "
+             "under Pacemaker) and two containers under heartbeat on a 2-core machine; a client on the LAN pings each guest every 100 ms and holds a "
              "TCP session to it. Outage = the longest stretch without a ping reply; \"answering\" = the first ping "
              "reply after the outage (the guest also answered on a new TCP session; its old ones died with it)." % time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "",
              "| Scenario | vmmanager (measured) | The thesis (2007, heartbeat + VMware Server) |",
@@ -44,6 +45,14 @@ def section(r):
              " (same mechanism) |" % (fmt(hb_f.get("ping_outage_s", {})), "yes" if hb_f.get("sessions_survived") else "no"),
              "| heartbeat crash (SIGKILL of bravo's init): kill → guest answering on alpha | %s (deadtime 5 s, then the "
              "group's file system is mounted and its guests booted) | ~60 s per booted VM |" % fmt(hb_c.get("kill_to_answering_s", {})),
+             "| heartbeat, the group's container (libvirt LXC, no saved state: stopped on one node, started afresh on "
+             "the other): outage | takeover %s; failback %s; crash of its node: %s (from the kill) | the CVserver "
+             "pairs (Linux-VServer): the survivor starts the failed host's vservers |"
+             % (fmt(hb_t.get("container_outage_s", "?")), fmt(hb_f.get("container_outage_s", "?")),
+                fmt(hb_c.get("container_kill_to_answering_s", "?"))),
+             "| heartbeat, a container's init is killed (libvirt: \"stopped (shutdown)\", outside any action) |"
+             " restarted on its own node by vmctl watch (`--also-connect lxc:///system`): %s to answering | a failing "
+             "vserver is restarted on its host first (seed 000 §3) |" % fmt(hb_ct.get("restart_here_s", "?")),
              "| Pacemaker live move (`crm_resource --move`) | %s s to running on the target; longest ping gap %s s; "
              "QEMU downtime %s ms | — |" % (pm_m.get("move_s", "?"), pm_m.get("ping_gap_s", "?"),
                                            pm_m.get("qemu_downtime_ms", "?")),

@@ -654,7 +654,7 @@ _vmctl_notify_list() {
 _vmctl_watch() {
     repeating_flags=()
     non_repeating_flags=(--verbose -v --version -h --help)
-    repeating_options=(--guest)
+    repeating_options=(--guest --also-connect)
     non_repeating_options=(-c --connect --call-timeout --config --settle --flush-interval)
     __vmctl_offer_flags_options 0
 
@@ -676,6 +676,9 @@ _vmctl_watch() {
         return
         ;;
     '--flush-interval')
+        return
+        ;;
+    '--also-connect')
         return
         ;;
     esac

@@ -63,7 +63,7 @@ function __vmctl_parse_tokens -S
                 __vmctl_parse_subcommand 0 'config=' 'v/verbose' 'json' 'version' 'h/help'
             end
         case 'watch'
-            __vmctl_parse_subcommand 0 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'guest=+' 'settle=' 'flush-interval=' 'version' 'h/help'
+            __vmctl_parse_subcommand 0 'c/connect=' 'call-timeout=' 'v/verbose' 'config=' 'guest=+' 'settle=' 'flush-interval=' 'also-connect=+' 'version' 'h/help'
         case 'alert'
             __vmctl_parse_subcommand 0 'config=' 'stdin' 'wait' 'version' 'h/help'
         case 'slots'
@@ -299,6 +299,7 @@ complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "v
 complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl watch"' -l 'guest' -d 'Watch only this guest (repeatable).' -rfka ''
 complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl watch" settle' -l 'settle' -d 'Seconds an event that a cluster action may have caused waits before it is judged.' -rfka ''
 complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl watch" flush-interval' -l 'flush-interval' -d 'Seconds between retries of the spool.' -rfka ''
+complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl watch"' -l 'also-connect' -d 'Watch this local hypervisor too (repeatable), e.g. lxc:///system for containers beside --connect\'s VMs.' -rfka ''
 complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl watch" version' -l 'version' -d 'Show the version.'
 complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl watch" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'vmctl' -n '__vmctl_should_offer_completions_for_flags_or_options "vmctl alert" config' -l 'config' -d 'vmmanager configuration file.' -rfka ''

@@ -17,8 +17,16 @@ public enum LifecycleVerdict: Sendable, Equatable {
     case ignore
 
     /// Maps libvirt's event type and detail (`VIR_DOMAIN_EVENT_*`) to a transition.
-    public static func classify(_ event: DomainEvent.Lifecycle) -> LifecycleVerdict {
+    ///
+    /// A container (libvirt LXC) that stops by itself is a failure: libvirt reports a killed init exactly as
+    /// an init that exited ("stopped (shutdown)"), so a container stopped outside any cluster action is taken
+    /// for what the cluster sees, a resource that left service, and its failure_response applies.
+    public static func classify(_ event: DomainEvent.Lifecycle, container: Bool = false) -> LifecycleVerdict {
         let detail = event.detailName
+        if container, event.type == .stopped, detail == "shutdown" {
+            return .reportIfOutsideAction(
+                .crashed, "the container's init ended (it exited or was killed; libvirt does not tell which)")
+        }
         switch event.type {
         case .crashed:
             return .report(.crashed, "the guest crashed (\(detail))")
@@ -81,6 +89,9 @@ public final class LifecycleWatcher: Service, Sendable {
     public struct Options: Sendable {
         /// libvirt URI of the local hypervisor.
         public var uri: String
+        /// More local hypervisors watched alongside (`lxc:///system` beside `qemu:///system`), one event
+        /// stream each, judged and spooled alike.
+        public var alsoURIs: [String]
         /// vmmanager.conf, re-read at every event (a changed recipient takes effect without a restart).
         public var configPath: String
         /// Only these guests; empty watches all.
@@ -97,9 +108,10 @@ public final class LifecycleWatcher: Service, Sendable {
         public init(
             uri: String = "qemu:///system", configPath: String = NotifySettings.defaultConfigPath,
             guests: Set<String> = [], settle: Duration = .seconds(3), flushInterval: Duration = .seconds(60),
-            reconnectDelay: Duration = .seconds(5), spoolDirectory: String? = nil
+            reconnectDelay: Duration = .seconds(5), spoolDirectory: String? = nil, alsoURIs: [String] = []
         ) {
             self.uri = uri
+            self.alsoURIs = alsoURIs
             self.configPath = configPath
             self.guests = guests
             self.settle = settle
@@ -130,18 +142,24 @@ public final class LifecycleWatcher: Service, Sendable {
     /// returns.
     public func run() async {
         await cancelWhenGracefulShutdown {
-            await self.watch()
-            self.logger.notice("stopped watching libvirt events", metadata: ["libvirt.uri": "\(self.options.uri)"])
+            await withDiscardingTaskGroup { group in
+                for uri in [self.options.uri] + self.options.alsoURIs {
+                    group.addTask {
+                        await self.watch(uri)
+                        self.logger.notice("stopped watching libvirt events", metadata: ["libvirt.uri": "\(uri)"])
+                    }
+                }
+            }
         }
     }
 
-    private func watch() async {
+    private func watch(_ uri: String) async {
         while !Task.isCancelled {
             do {
-                let host = try await Hypervisor.connect(options.uri, timeout: .seconds(10), logger: logger)
+                let host = try await Hypervisor.connect(uri, timeout: .seconds(10), logger: logger)
                 let events = try await host.connection.events()
-                logger.notice("watching libvirt events", metadata: ["libvirt.uri": "\(options.uri)"])
-                await consume(events, on: host)
+                logger.notice("watching libvirt events", metadata: ["libvirt.uri": "\(uri)"])
+                await consume(events, on: host, uri: uri)
                 if !Task.isCancelled { logger.warning("lost the connection to libvirt; reconnecting") }
             } catch {
                 logger.warning("cannot watch libvirt events; retrying", metadata: ["error": "\(error)"])
@@ -151,7 +169,7 @@ public final class LifecycleWatcher: Service, Sendable {
     }
 
     /// Handles events until the stream ends, the connection dies, or the task is cancelled.
-    private func consume(_ events: AsyncStream<DomainEvent>, on host: Hypervisor) async {
+    private func consume(_ events: AsyncStream<DomainEvent>, on host: Hypervisor, uri: String) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Keepalive closes a dead connection; notice it and leave, so the outer loop reconnects.
@@ -162,7 +180,7 @@ public final class LifecycleWatcher: Service, Sendable {
             group.addTask {
                 await withDiscardingTaskGroup { handlers in
                     for await event in events {
-                        handlers.addTask { await self.handle(event, on: host) }
+                        handlers.addTask { await self.handle(event, on: host, uri: uri) }
                     }
                 }
             }
@@ -172,11 +190,11 @@ public final class LifecycleWatcher: Service, Sendable {
         }
     }
 
-    private func handle(_ event: DomainEvent, on host: Hypervisor) async {
+    private func handle(_ event: DomainEvent, on host: Hypervisor, uri: String) async {
         guard case .lifecycle(let lifecycle) = event.kind else { return }
         if !options.guests.isEmpty && !options.guests.contains(event.domainName) { return }
         if lifecycle.type == .started { await memory.started(event.domainUUID, at: event.received) }
-        let verdict = LifecycleVerdict.classify(lifecycle)
+        let verdict = LifecycleVerdict.classify(lifecycle, container: Hypervisor.servesContainers(uri))
         logger.debug(
             "libvirt event",
             metadata: [
@@ -234,7 +252,7 @@ public final class LifecycleWatcher: Service, Sendable {
         if kind == .crashed {
             // The guest's failure_response: tell Pacemaker at once, or restart it here (heartbeat v1).
             let response = FailureResponse(
-                configPath: options.configPath, hypervisor: options.uri,
+                configPath: options.configPath, hypervisor: uri,
                 reporter: NotifyingReporter(notifier: notifier, source: .watcher, logger: logger),
                 logger: logger)
             let outcome = await response.respond(to: event.domainName, uuid: event.domainUUID, reason: reason)

@@ -126,6 +126,28 @@ struct WatcherDecisionTests {
         #expect(text == expected)
     }
 
+    /// A container's killed init and an init that exited both come as "stopped (shutdown)": outside an action,
+    /// a container that stopped is a failure (its failure_response applies); a VM's shutdown stays a shutdown.
+    @Test(
+        "a container that stops by itself outside an action is a failure",
+        arguments: [
+            (5, 0, "outside crashed"),  // stopped (shutdown): the init ended
+            (5, 1, "outside down"),  // stopped (destroyed): someone destroyed it
+            (5, 5, "report crashed"),  // stopped (failed)
+            (2, 0, "outside up"),  // started (booted)
+        ])
+    func classifyContainer(type: Int32, detail: Int32, expected: String) {
+        let text: String
+        switch LifecycleVerdict.classify(Self.lifecycle(type, detail), container: true) {
+        case .report(let k, _): text = "report \(k)"
+        case .reportIfOutsideAction(let k, _): text = "outside \(k)"
+        case .ignore: text = "ignore"
+        }
+        #expect(text == expected)
+        #expect(Hypervisor.servesContainers("lxc:///system") && Hypervisor.servesContainers("lxc+tcp://b/system"))
+        #expect(!Hypervisor.servesContainers("qemu:///system"))
+    }
+
     @Test("an event is the cluster's when the guest's lock is held or the agent reported just after it")
     func clusterAction() throws {
         let scratch = try Scratch("action")

@@ -27,7 +27,7 @@ EXAMPLES=$REPO/examples/cluster
 mkdir -p "$LAB_RUN"
 
 CLUSTER_PACKAGES=(heartbeat pacemaker corosync crmsh pacemaker-cli-utils resource-agents
-    pcs python3-aiosmtpd iputils-ping e2fsprogs tini)
+    pcs python3-aiosmtpd iputils-ping e2fsprogs tini libvirt-daemon-driver-lxc busybox-static)
 
 ensure_cluster_packages() {
     local missing=() p
@@ -134,6 +134,37 @@ $disk_xml
 XML
 }
 
+# container_xml NAME: a container's domain XML (libvirt LXC): an application container on the node's own
+# root, with its own network (a veth on the node's bridge, its address and MAC fixed, as a vserver's). Its
+# init, a shell, serves the client's echo port (7) and answers pings, until SIGTERM (the agent's shutdown,
+# shutdown_mode = signal) ends it. No saved state: a takeover starts it afresh.
+container_xml() {
+    local c=$1
+    cat <<XML
+<domain type='lxc'>
+  <name>$c</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type>exe</type>
+    <init>/bin/sh</init>
+    <initarg>-c</initarg>
+    <initarg>trap 'exit 0' TERM; busybox nc -ll -p 7 -e /bin/cat &amp; while :; do sleep 1; done</initarg>
+  </os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <interface type='bridge'>
+      <mac address='${GUEST_MAC[$c]}'/>
+      <source bridge='br0'/>
+      <ip address='${GUEST_ADDR[$c]}' prefix='$LAN_PREFIX'/>
+    </interface>
+    <console type='pty'/>
+  </devices>
+</domain>
+XML
+}
+
 # populate DIR PREFIX DISK GUESTS...: each guest's directory, XML and (DISK=yes) data disk under DIR (seen by
 # the nodes as PREFIX).
 populate() {
@@ -143,6 +174,16 @@ populate() {
         mkdir -p "$dir/$g"
         guest_xml "$g" "$prefix/$g" "$disk" >"$dir/$g/$g.xml"
         if [[ $disk == yes && ! -e $dir/$g/data.img ]]; then truncate -s 16M "$dir/$g/data.img"; fi
+    done
+}
+
+# populate_containers DIR CONTAINERS...: each container's directory and XML under DIR.
+populate_containers() {
+    local dir=$1 c
+    shift
+    for c in "$@"; do
+        mkdir -p "$dir/$c"
+        container_xml "$c" >"$dir/$c/$c.xml"
     done
 }
 
@@ -166,9 +207,10 @@ setup_loop_storage() {
         mkdir -p "$mnt"
         # shellcheck disable=SC2086 # the guest list is words
         unshare --mount --propagation private bash -c "mount '$dev' '$mnt' && \
-            $(declare -f guest_xml populate); $(declare -p GUEST_ADDR GUEST_MAC); TESTBED_DIR='$TESTBED_DIR' \
-            LAN_PREFIX=$LAN_PREFIX populate '$mnt' /srv/vm-$n yes ${GROUP_GUESTS[$n]}; umount '$mnt'"
-        step "storage: $dev (label vm-$n, ext4) holds ${GROUP_GUESTS[$n]}"
+            $(declare -f guest_xml populate container_xml populate_containers); $(declare -p GUEST_ADDR GUEST_MAC); \
+            TESTBED_DIR='$TESTBED_DIR' LAN_PREFIX=$LAN_PREFIX populate '$mnt' /srv/vm-$n yes ${GROUP_GUESTS[$n]} && \
+            LAN_PREFIX=$LAN_PREFIX populate_containers '$mnt' ${GROUP_CONTAINERS[$n]}; umount '$mnt'"
+        step "storage: $dev (label vm-$n, ext4) holds ${GROUP_GUESTS[$n]} ${GROUP_CONTAINERS[$n]}"
     done
 }
 
@@ -223,6 +265,7 @@ prepare_node() {
     # authentication on the node network for peers and migration (lab only: production uses TLS or SSH).
     cp -f /etc/libvirt/qemu.conf "$r/etc/libvirt/qemu.conf" 2>/dev/null || true
     local q=$r/etc/libvirt/qemu.conf
+    [[ -e $q ]] || : >"$q"  # the machine has none until the testbed wrote one: the lines below suffice
     sed -i -E '/^[[:space:]]*(user|group|dynamic_ownership|remember_owner|security_driver)[[:space:]]*=/d' "$q"
     printf 'user = "root"\ngroup = "root"\ndynamic_ownership = 0\nremember_owner = 0\nsecurity_driver = "none"\n' >>"$q"
     [[ -s $LAB_DIR/nodes/$n/host_uuid ]] || cat /proc/sys/kernel/random/uuid >"$LAB_DIR/nodes/$n/host_uuid"
@@ -357,6 +400,10 @@ up() {
         die "the $(<"$LAB_DIR/stack") lab is up; run 'make cluster-lab-down' first"
     fi
     ensure_cluster_packages
+    # libvirtd resolves its default QEMU user before it reads qemu.conf (the testbed makes it too).
+    getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+    getent passwd libvirt-qemu >/dev/null ||
+        useradd -r -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
     ensure_release_build
     "$REPO/testbed/guest/build-image.sh" --if-needed "$TESTBED_DIR/images"
     printf '#!/bin/sh\necho "refused inside a vmmanager lab node: $0 $*" >&2\nexit 1\n' >"$LAB_DIR/refuse"
@@ -408,6 +455,7 @@ status() {
         if pid=$(node_pid "$n"); then
             echo "node $n: up (init pid $pid)"
             in_node "$n" virsh -q -c qemu:///system list --all 2>/dev/null | sed 's/^/    /'
+            in_node "$n" virsh -q -c lxc:///system list --all 2>/dev/null | sed 's/^/    (lxc) /'
         else
             echo "node $n: down"
         fi

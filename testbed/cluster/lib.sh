@@ -17,10 +17,14 @@ SMTP_PORT=25
 # stand-in), two guests each. Pacemaker: the guests on storage both nodes mount (NFS's stand-in), so that
 # they can live-migrate.
 declare -A GROUP_GUESTS=([alpha]="web1 db1" [bravo]="web2 db2")
+# Containers per group (libvirt LXC, the seeds' Linux-VServers): started after the group's VMs, on the
+# same file system; each has its own address and MAC on the node's bridge.
+declare -A GROUP_CONTAINERS=([alpha]="ct1" [bravo]="ct2")
 declare -A GUEST_ADDR=([web1]=10.214.0.11 [db1]=10.214.0.12 [web2]=10.214.0.21 [db2]=10.214.0.22
-    [vm1]=10.214.0.31 [vm2]=10.214.0.32)
+    [vm1]=10.214.0.31 [vm2]=10.214.0.32 [ct1]=10.214.0.13 [ct2]=10.214.0.23)
 declare -A GUEST_MAC=([web1]=52:54:00:d7:00:11 [db1]=52:54:00:d7:00:12 [web2]=52:54:00:d7:00:21
-    [db2]=52:54:00:d7:00:22 [vm1]=52:54:00:d7:00:31 [vm2]=52:54:00:d7:00:32)
+    [db2]=52:54:00:d7:00:22 [vm1]=52:54:00:d7:00:31 [vm2]=52:54:00:d7:00:32 [ct1]=52:54:00:d7:00:13
+    [ct2]=52:54:00:d7:00:23)
 PCMK_GUESTS="vm1 vm2"
 
 netns_of() { echo "vmm-$1"; }   # vmm-alpha, vmm-bravo, vmm-lan, vmm-client

@@ -44,12 +44,16 @@ done
 mount -t tmpfs -o mode=0755 tmpfs /srv
 mkdir -p /srv/vm-alpha /srv/vm-bravo /srv/vm
 
+# libvirt's LXC driver cannot start a container with the hybrid cgroup2 mount present ("Unable to create
+# directory /sys/fs/cgroup/unified"): take it away in the node's own mount namespace (private: the
+# machine's mounts are untouched).
+if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
 virtlogd -d
 libvirtd -d --listen
 # The node's watcher, as the package's systemd unit runs it: it reports what no cluster action does, and
 # carries out each guest's failure_response (tell Pacemaker at once, or restart here under heartbeat).
 start_watch() {
-    setsid /usr/local/sbin/vmctl watch --connect qemu:///system >>/var/log/vmctl-watch.log 2>&1 </dev/null &
+    setsid /usr/local/sbin/vmctl watch --connect qemu:///system --also-connect lxc:///system >>/var/log/vmctl-watch.log 2>&1 </dev/null &
     echo $! >/run/vmctl-watch.pid
 }
 [[ -x /usr/local/sbin/vmctl ]] && start_watch

@@ -152,7 +152,9 @@ public struct GuestSettings: Sendable {
         let definition = configPath.flatMap { readFile($0) }.flatMap { try? DomainDefinition(xml: $0) }
         if name == nil { name = definition?.name }
         // A libvirt LXC container (`<domain type='lxc'>`, or an lxc:// hypervisor URI when no XML is given).
-        let isContainer = definition.map(\.isContainer) ?? (values["hypervisor"]?.value.hasPrefix("lxc") == true)
+        let isContainer =
+            definition.map(\.isContainer)
+            ?? (values["hypervisor"].map { Hypervisor.servesContainers($0.value) } == true)
         let forceStop = try reader.read(["force_stop"]) { () throws(ConfigError) in try reader.bool("force_stop") }
         let methods = try reader.read(["stop_methods"]) { () throws(ConfigError) -> [StopMethod] in
             let methods =

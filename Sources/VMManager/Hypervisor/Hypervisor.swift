@@ -13,6 +13,10 @@ public final class Hypervisor: Sendable {
         self.logger = logger
     }
 
+    /// Whether a libvirt URI names the LXC driver (`lxc:///system`, `lxc+tcp://host/system`): its guests are
+    /// containers, with no saved state, no live migration, and a `libvirt_lxc` controller instead of a QEMU.
+    public static func servesContainers(_ uri: String) -> Bool { uri.hasPrefix("lxc") }
+
     /// Connects to `uri`.
     /// - Parameters:
     ///   - timeout: the deadline of every libvirt call on this host.

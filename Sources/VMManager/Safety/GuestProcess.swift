@@ -32,7 +32,7 @@ public struct GuestProcess: Sendable {
     public init(guest: String, uuid: UUID?, hypervisor: String) {
         self.guest = guest
         self.uuid = uuid
-        self.kind = hypervisor.hasPrefix("lxc") ? .container : .qemu
+        self.kind = Hypervisor.servesContainers(hypervisor) ? .container : .qemu
         self.runDirectory = Self.runDirectory(of: hypervisor)
     }
 
@@ -40,7 +40,7 @@ public struct GuestProcess: Sendable {
     static func runDirectory(of uri: String) -> String? {
         guard let schemeEnd = uri.firstRange(of: "://") else { return nil }
         let scheme = uri[..<schemeEnd.lowerBound]
-        let driver = scheme.hasPrefix("lxc") ? "lxc" : "qemu"
+        let driver = Hypervisor.servesContainers(String(scheme)) ? "lxc" : "qemu"
         let rest = uri[schemeEnd.upperBound...]
         let host = rest.prefix { $0 != "/" && $0 != "?" }
         let query = rest.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""

@@ -15,11 +15,14 @@ struct Watch: AsyncParsableCommand {
             --flush-interval seconds. It also answers the resource agent's monitors on <lock_dir>/monitor.sock \
             (lock_dir of the configuration's [global]), so that a monitor does not load libvirt into a new process; \
             without it the agent runs them itself. Runs until SIGTERM or SIGINT \
-            (Resources/systemd/vmmanager-watch.service runs it).
+            (Resources/systemd/vmmanager-watch.service runs it). A container (libvirt LXC, watched with \
+            --also-connect lxc:///system) that stops outside any cluster action counts as failed, as a crashed VM \
+            does: libvirt cannot tell its killed init from one that exited.
 
             Examples:
               vmctl watch
               vmctl watch --connect qemu:///system --guest web1 --guest db1 -v
+              vmctl watch --connect qemu:///system --also-connect lxc:///system
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -34,6 +37,12 @@ struct Watch: AsyncParsableCommand {
     var settle: Double = 3
     @Option(help: ArgumentHelp("Seconds between retries of the spool.", valueName: "seconds"))
     var flushInterval: Double = 60
+    @Option(
+        name: .customLong("also-connect"),
+        help: ArgumentHelp(
+            "Watch this local hypervisor too (repeatable), e.g. lxc:///system for containers beside --connect's VMs.",
+            valueName: "uri"))
+    var alsoConnect: [String] = []
 
     func run() async throws {
         var logger = Logger(label: "vmctl.watch") { StreamLogHandler.standardError(label: $0) }
@@ -41,7 +50,7 @@ struct Watch: AsyncParsableCommand {
         let watcher = LifecycleWatcher(
             options: .init(
                 uri: connection.uri, configPath: config, guests: Set(guests), settle: seconds(settle),
-                flushInterval: seconds(flushInterval)),
+                flushInterval: seconds(flushInterval), alsoURIs: alsoConnect),
             logger: logger)
         // A parent may have started us with the signals blocked (Foundation's Process inherits the spawning
         // thread's mask); SIGTERM must reach us.
