@@ -7,9 +7,12 @@
  */
 #include <stddef.h>
 #include <pthread.h>
+#include <sys/ioctl.h>
+#include <linux/nsfs.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <libvirt/libvirt-qemu.h>
+#include <libvirt/libvirt-lxc.h>
 
 /* libvirt prints every error to stderr unless a handler is installed. stderr of a resource agent is
  * read by the cluster manager, so we install one that does nothing; errors are read with
@@ -46,5 +49,11 @@ extern int pthread_setname_np(pthread_t thread, const char *name);
 
 static inline int vmmSetCurrentThreadName(const char *name) {
     return pthread_setname_np(pthread_self(), name);
+}
+/* ioctl is variadic, which Swift cannot call. The parent of a PID or user namespace (a new descriptor), or -1
+ * with errno EPERM when the parent lies outside the caller's own namespace: how the container code tells whether
+ * a container's PID namespace is below ours and can be entered (setns refuses any other). */
+static inline int vmmNamespaceParent(int fd) {
+    return ioctl(fd, NS_GET_PARENT);
 }
 #endif

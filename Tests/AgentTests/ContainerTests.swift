@@ -111,6 +111,35 @@ struct ContainerTests {
         for line in lines { try await Testbed.remove(line.name, from: host.connection) }
     }
 
+    @Test("readiness exec: start returns once a command inside the container succeeds; a failing one is named")
+    func execReadiness() async throws {
+        var c = try await container("exec", port: 7110)
+        let marker = "\(c.dir)/ready"
+        // Inside the container PID 1 is its init, the shell that printed the readiness line; on the host it is not.
+        c.parameters["readiness"] = "exec:test -e \(marker) && grep -q VMMANAGER-GUEST-READY /proc/1/cmdline"
+        Thread.detachNewThread {
+            sleep(4)
+            FileManager.default.createFile(atPath: marker, contents: nil)
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let start = try runOCF("start", c.parameters, meta: ["timeout": "30000"])
+        let took = clock.now - started
+        #expect(start.status == 0, "\(start.stderr)")
+        #expect(took >= .seconds(3.5), "start returned after \(took), before the readiness command could succeed")
+        #expect(took < .seconds(15), "start took \(took) once the command succeeded at 4 s")
+        #expect(try monitor(c.parameters).status == 0)
+        #expect(try runOCF("stop", c.parameters, meta: ["timeout": "20000"]).status == 0)
+
+        // A command that never succeeds: the start fails at its timeout and says what the command said.
+        c.parameters["readiness"] = "exec:echo not serving yet; exit 3"
+        let failed = try runOCF("start", c.parameters, meta: ["timeout": "8000"])
+        #expect(failed.status != 0, "\(failed.stderr)")
+        #expect(failed.stderr.contains("exited 3: not serving yet"), "\(failed.stderr)")
+        _ = try runOCF("stop", c.parameters, meta: ["timeout": "20000"])
+        try await Testbed.remove(c.name, from: host.connection)
+    }
+
     @Test("the start guard refuses a container that runs on node B; once it is gone there, node A starts it")
     func startGuardRefusesAContainerOnAPeer() async throws {
         let nodeA = try await Hypervisor.connect(try testbed.value("NODE_A_LXC_URI"), timeout: .seconds(30))

@@ -56,6 +56,23 @@ struct SettingsTests {
         #expect(vm.stopMethods == [.save, .shutdown, .destroy])
     }
 
+    @Test("readiness exec:COMMAND is a container's: parsed for one, refused with the alternatives for a VM")
+    func execReadinessIsForContainers() throws {
+        let empty = try write("")
+        let container = try GuestSettings.resolve(parameters: [
+            "conf_file": empty, "domain": "c1", "hypervisor": "lxc:///system", "readiness": "exec:test -e /run/ready",
+        ])
+        #expect(container.readiness == .probe(.command("test -e /run/ready")))
+        #expect(ReadinessProbe.command("test -e /run/ready").description == "exec:test -e /run/ready")
+        #expect(throws: ReadinessSetting.ParseError.self) { try ReadinessSetting.parse("exec:  ") }
+        #expect {
+            _ = try GuestSettings.resolve(parameters: ["conf_file": empty, "domain": "vm1", "readiness": "exec:true"])
+        } throws: { error in
+            "\(error)".contains("readiness") && "\(error)".contains("guest vm1 is a VM")
+                && "\(error)".contains("guest-agent")
+        }
+    }
+
     @Test("priority: defaults < [global] < [guest NAME] < agent parameters")
     func priority() throws {
         let path = try write(

@@ -130,7 +130,7 @@ extension GuestController {
             if !allowKill { throw error }
             return try await lastResort(
                 name, because: "\(error)", deadline: deadline, started: started, failures: [],
-                uuid: domain.uuid)
+                uuid: domain.uuid, domain: domain)
         }
     }
 
@@ -153,7 +153,7 @@ extension GuestController {
     func lastResort(
         _ name: String, because reason: String, deadline: ContinuousClock.Instant,
         started: ContinuousClock.Instant, failures: [(method: StopMethod, reason: String)],
-        quietWhenAbsent: Bool = false, uuid: UUID? = nil
+        quietWhenAbsent: Bool = false, uuid: UUID? = nil, domain: Domain? = nil
     ) async throws -> StopOutcome {
         let clock = ContinuousClock()
         let process = guestProcess(name, uuid: uuid)
@@ -173,11 +173,26 @@ extension GuestController {
                     kind: .stopEscalated, guest: name, uuid: uuid,
                     reason: "\(process.kind == .container ? "container" : "QEMU") process killed: \(reason)",
                     configPath: settings.configPath))
+            if let domain { await awaitInactive(domain, until: deadline) }
             return StopOutcome(
                 method: .destroy, failures: failures + [(.destroy, reason)],
                 duration: clock.now - started)
         }
         throw VMError(.failed, "could not stop guest \(name): \(reason); its QEMU process survived SIGKILL")
+    }
+
+    /// Waits, within the stop's budget, until libvirtd too sees the killed guest stopped. libvirtd may
+    /// still be inside its own destroy (SIGTERM, then SIGKILL after 10 s) when our kill ends the process;
+    /// a stop that returned before libvirtd's cleanup would let the next start find the guest "running",
+    /// wait for its readiness, and then see it shut off under it.
+    private func awaitInactive(_ domain: Domain, until deadline: ContinuousClock.Instant) async {
+        let clock = ContinuousClock()
+        while clock.now < deadline {
+            guard let state = try? await domain.state(), state.isActive else { return }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        logger.warning(
+            "libvirtd still reports the killed guest active", metadata: ["domain.name": "\(domain.name)"])
     }
 
     /// Writes the guest's current inactive definition back to its XML file when it changed.

@@ -145,7 +145,8 @@ public enum Parameters {
             "Start returns only when this holds: 'guest-agent' (the QEMU guest agent answers), "
                 + "'serial:REGEX' (a line of the serial console log matches), 'tcp:HOST:PORT' (a TCP port "
                 + "accepts connections), 'uptime:N/M' (the thesis's timer: N s after a cold boot, M s after a "
-                + "resume), 'none', or 'auto' (guest-agent when the XML has the agent channel, else none)."),
+                + "resume), 'exec:COMMAND' (containers: the command, run by /bin/sh inside the container, exits "
+                + "0), 'none', or 'auto' (guest-agent when the XML has the agent channel, else none)."),
         Parameter(
             "start_timeout", .integer, default: "120",
             "Start budget in seconds (heartbeat)",

@@ -228,13 +228,21 @@ public struct GuestSettings: Sendable {
             return modes
         }
         let readiness = try reader.read(["readiness"]) { () throws(ConfigError) -> ReadinessSetting in
+            let readiness: ReadinessSetting
             do {
-                return try ReadinessSetting.parse(
+                readiness = try ReadinessSetting.parse(
                     reader.string("readiness") ?? "auto",
                     scripts: MonitorScripts.parse(reader.string("monitor_scripts") ?? ""))
             } catch {
                 throw reader.invalid("readiness", (error as? ReadinessSetting.ParseError)?.message ?? "\(error)")
             }
+            if case .probe(.command) = readiness, !isContainer {
+                throw reader.invalid(
+                    "readiness",
+                    "exec: runs a command inside a container (libvirt LXC); guest \(name ?? "-") is a VM: "
+                        + "use guest-agent, tcp:HOST:PORT, serial:REGEX or monitor-scripts")
+            }
+            return readiness
         }
         var settings = GuestSettings(
             values: values, file: file, domainName: name, configPath: configPath,

@@ -22,6 +22,9 @@ public struct ExternalCommand: Sendable {
     public let arguments: [String]
     public var environment: [String: String]? = nil
     public var outputLimit = 4096
+    /// Descriptors the program gets as 3, 4, …, in this order (all others it does not inherit: ours are
+    /// close-on-exec). How a command is handed a container's namespaces.
+    public var inheritedDescriptors: [Int32] = []
 
     public init(_ executable: String, _ arguments: [String] = [], environment: [String: String]? = nil) {
         self.executable = executable
@@ -72,6 +75,15 @@ public struct ExternalCommand: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        // Moved above the targets first, so that placing one at 3, 4, … never overwrites another still to come.
+        let moved = inheritedDescriptors.map { fcntl($0, F_DUPFD_CLOEXEC, 100) }
+        defer { for fd in moved where fd >= 0 { close(fd) } }
+        if moved.contains(where: { $0 < 0 }) {
+            close(fds[0])
+            close(fds[1])
+            return .failure(VMError(.failed, "cannot run \(executable): \(String(cString: strerror(errno)))"))
+        }
+        for (index, fd) in moved.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(3 + index)) }
 
         let argv = ([executable] + arguments).map { strdup($0) }
         defer { argv.forEach { free($0) } }

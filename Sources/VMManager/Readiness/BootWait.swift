@@ -20,6 +20,8 @@ public enum ReadinessProbe: Sendable, Hashable, CustomStringConvertible {
     case uptime(coldBoot: Duration, resumed: Duration)
     /// The admin's `monitor_scripts` all succeed (`readiness=monitor-scripts`).
     case scripts(MonitorScripts)
+    /// A command run by `/bin/sh -c` inside the container exits 0 (containers only: ``ContainerCommand``).
+    case command(String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,7 @@ public enum ReadinessProbe: Sendable, Hashable, CustomStringConvertible {
         case .tcpPort(let host, let port): "tcp:\(host):\(port)"
         case .uptime(let cold, let resumed): "uptime:\(cold.components.seconds)/\(resumed.components.seconds)"
         case .scripts: "monitor-scripts"
+        case .command(let command): "exec:\(command)"
         }
     }
 }
@@ -41,11 +44,12 @@ public enum ReadinessSetting: Sendable, Hashable, CustomStringConvertible {
     public struct ParseError: Error, Sendable { public let message: String }
 
     /// Parses `auto`, `none`, `guest-agent`, `serial:REGEX`, `tcp:HOST:PORT`, `uptime:N[/M]`,
-    /// `monitor-scripts` (with the scripts of `monitor_scripts`).
+    /// `monitor-scripts` (with the scripts of `monitor_scripts`), `exec:COMMAND`.
     public static func parse(
         _ text: String, scripts: MonitorScripts = MonitorScripts([])
     ) throws(ParseError) -> ReadinessSetting {
-        let usage = "use auto, none, guest-agent, serial:REGEX, tcp:HOST:PORT, uptime:N/M or monitor-scripts"
+        let usage =
+            "use auto, none, guest-agent, serial:REGEX, tcp:HOST:PORT, uptime:N/M, monitor-scripts or exec:COMMAND"
         switch text {
         case "auto": return .auto
         case "monitor-scripts":
@@ -63,6 +67,13 @@ public enum ReadinessSetting: Sendable, Hashable, CustomStringConvertible {
                 throw ParseError(message: "'\(ConfigError.excerpt(pattern))' is not a valid regular expression")
             }
             return .probe(.serialLine(pattern: pattern))
+        }
+        if text.hasPrefix("exec:") {
+            let command = String(text.dropFirst("exec:".count))
+            guard command.contains(where: { !$0.isWhitespace }) else {
+                throw ParseError(message: "exec needs a command, e.g. exec:test -e /run/app.ready")
+            }
+            return .probe(.command(command))
         }
         if text.hasPrefix("tcp:") {
             let rest = text.dropFirst("tcp:".count)
@@ -172,15 +183,23 @@ public enum BootWait {
                         return clock.now - started
                     }
                     last = why
+                case .command(let command):
+                    let share = min(.seconds(10), max(.milliseconds(100), deadline - clock.now))
+                    guard let why = await ContainerCommand.firstFailure(command, in: domain, timeout: share) else {
+                        return clock.now - started
+                    }
+                    last = why
                 }
             }
+            // Checked after the pause, not before the next state read: a probe may use the time up to the
+            // deadline, and the reason must then be the probe's, not a libvirt call refused for lack of time.
+            if clock.now < deadline { try await Task.sleep(for: min(pollInterval, deadline - clock.now)) }
             if clock.now >= deadline {
                 throw VMError(
                     .timedOut,
                     "guest \(domain.name) was not ready (\(probe)) within "
                         + "\(timeout.formattedSeconds): \(last)" + hint(probe))
             }
-            try await Task.sleep(for: min(pollInterval, max(.milliseconds(10), deadline - clock.now)))
         }
     }
 

@@ -43,6 +43,11 @@ public enum ReadinessNow: Sendable, Equatable {
         case .scripts(let scripts):
             if let why = await scripts.firstFailure(guest: domain.name, timeout: timeout) { return .notReady(why) }
             return .ready
+        case .command(let command):
+            if let why = await ContainerCommand.firstFailure(command, in: domain, timeout: timeout) {
+                return .notReady(why)
+            }
+            return .ready
         }
     }
 }

@@ -9,7 +9,7 @@ extension ReadinessProbe: ExpressibleByArgument {
         self = p
     }
     public static var allValueStrings: [String] {
-        ["guest-agent", "serial:REGEX", "tcp:HOST:PORT", "uptime:N/M", "none"]
+        ["guest-agent", "serial:REGEX", "tcp:HOST:PORT", "uptime:N/M", "exec:COMMAND", "none"]
     }
 }
 

@@ -15,8 +15,9 @@ struct WaitBoot: AsyncParsableCommand {
             Policies (--probe, or the readiness setting): guest-agent (the QEMU guest agent answers guest-ping), \
             tcp:HOST:PORT (the port accepts a connection), serial:REGEX (a line of the guest's file serial console \
             matches; by default any line in the log, with --new-lines only lines written from now on), uptime:N/M (a \
-            timer: N s after a cold boot, M s after a resume or restore, counted from now), none; the setting may also \
-            be auto.
+            timer: N s after a cold boot, M s after a resume or restore, counted from now), exec:COMMAND (a container's: \
+            the command, run by /bin/sh inside the container's namespaces, exits 0), none; the setting may also be \
+            auto.
 
             Exits 0 when ready, 4 when --timeout passed first, 1 when the guest is not running or stops while waiting, \
             2 when there is no such guest, 6 for a policy the guest cannot meet (serial: without a file console) or a \
@@ -26,6 +27,7 @@ struct WaitBoot: AsyncParsableCommand {
               vmctl wait-boot web1
               vmctl wait-boot web1 --probe tcp:192.0.2.10:22 --timeout 300
               vmctl start web1 && vmctl wait-boot web1 --probe 'serial:login:' --timeout 120
+              vmctl wait-boot mail1 -c lxc:///system --probe 'exec:test -S /run/postfix.sock'
             """)
 
     @OptionGroup var connection: ConnectionOptions
