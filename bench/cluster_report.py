@@ -32,7 +32,7 @@ def section(r):
     lines = [BEGIN, "## Cluster failover", "",
              "`make bench-cluster` (the scenarios of `make test-cluster`), run %s UTC: two lab nodes with real "
              "heartbeat 3.0.6 and Pacemaker 2.1.5/Corosync 3.1.7, 128 MiB TCG guests (four under heartbeat, two "
-             "under Pacemaker) and two containers under heartbeat on a 2-core machine; a client on the LAN pings each guest every 100 ms and holds a "
+             "under Pacemaker) and two containers under each on a 2-core machine; a client on the LAN pings each guest every 100 ms and holds a "
              "TCP session to it. Outage = the longest stretch without a ping reply; \"answering\" = the first ping "
              "reply after the outage (the guest also answered on a new TCP session; its old ones died with it)." % time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "",
              "| Scenario | vmmanager (measured) | The thesis (2007, heartbeat + VMware Server) |",
@@ -66,8 +66,9 @@ def section(r):
              "| Pacemaker guest crash (SIGKILL of QEMU) | found by the monitor (every 10 s): %s to answering; told to "
              "Pacemaker at once by vmctl watch (`failure_response = pacemaker`): %s | — |"
              % (fmt(pm_g.get("kill_to_answering_s", "?")), fmt(pm_g.get("event_driven_kill_to_answering_s", "?"))),
-             "| Pacemaker node loss (SIGKILL of a node's init) | %s to answering on the survivor | — |"
-             % fmt(pm_n.get("kill_to_answering_s", {})),
+             "| Pacemaker node loss (SIGKILL of a node's init) | guests: %s to answering on the survivor; the "
+             "containers' group (cold start, ct2 after ct1 is ready): outage %s | — |"
+             % (fmt(pm_n.get("kill_to_answering_s", {})), fmt(pm_n.get("container_outage_s", "?"))),
              "| libvirtd restart on the active node (down %s s) | guests stopped: %s; failures in the CIB: %s | — |"
              % (pm_l.get("libvirtd_down_s", "?"), pm_l.get("guests_stopped", "?"), pm_l.get("failures", "?")),
              "| monitor of a running guest under Pacemaker (utilization attributes on, VirtualDomain's default), median of 10 |"

@@ -222,7 +222,9 @@ setup_shared_storage() {
     mkdir -p "$LAB_DIR/shared"
     # shellcheck disable=SC2086
     populate "$LAB_DIR/shared" /srv/vm no $PCMK_GUESTS
-    step "storage: $LAB_DIR/shared (mounted at /srv/vm on both nodes) holds $PCMK_GUESTS"
+    # shellcheck disable=SC2086
+    populate_containers "$LAB_DIR/shared" $PCMK_CONTAINERS
+    step "storage: $LAB_DIR/shared (mounted at /srv/vm on both nodes) holds $PCMK_GUESTS $PCMK_CONTAINERS"
 }
 
 # ------------------------------------------------------------------------------------------- nodes
@@ -381,12 +383,18 @@ start_smtp() {
 }
 
 configure_pacemaker() {
-    local i
-    for ((i = 0; i < 600; i++)); do
-        in_node alpha crm_mon -1 2>/dev/null | grep -Eq 'Online: \[ (alpha bravo|bravo alpha) \]' && break
+    # Both online in three polls in a row: right after the DC's election a node can show online once, then
+    # pending again while it joins.
+    local i seen=0
+    for ((i = 0; i < 600 && seen < 3; i++)); do
+        if in_node alpha crm_mon -1 2>/dev/null | grep -Eq 'Online: \[ (alpha bravo|bravo alpha) \]'; then
+            seen=$((seen + 1))
+        else
+            seen=0
+        fi
         sleep 0.2
     done
-    in_node alpha crm_mon -1 | grep -Eq 'Online: \[ (alpha bravo|bravo alpha) \]' || die "pacemaker: nodes not online"
+    ((seen >= 3)) || die "pacemaker: nodes not online after 120 s ($(in_node alpha crm_mon -1 2>&1 | grep -E 'Online|OFFLINE|pending' | tr -s ' \n' ' '))"
     step "pacemaker: alpha and bravo online"
     in_node alpha bash -c "LAB_DIR='$LAB_DIR' bash '$EXAMPLES/pacemaker/crm-configure.sh'" >>"$LAB_DIR/nodes/alpha/console.log" 2>&1 ||
         die "pacemaker: configuring the CIB failed (see $LAB_DIR/nodes/alpha/console.log)"

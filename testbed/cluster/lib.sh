@@ -26,6 +26,7 @@ declare -A GUEST_MAC=([web1]=52:54:00:d7:00:11 [db1]=52:54:00:d7:00:12 [web2]=52
     [db2]=52:54:00:d7:00:22 [vm1]=52:54:00:d7:00:31 [vm2]=52:54:00:d7:00:32 [ct1]=52:54:00:d7:00:13
     [ct2]=52:54:00:d7:00:23)
 PCMK_GUESTS="vm1 vm2"
+PCMK_CONTAINERS="ct1 ct2"  # one group, on the same storage
 
 netns_of() { echo "vmm-$1"; }   # vmm-alpha, vmm-bravo, vmm-lan, vmm-client
 

@@ -495,8 +495,17 @@ def pacemaker_log(node):
 def agent_warnings(lines):
     """Lines in which Pacemaker complains about the agent: stderr output, timeouts, unexpected exit codes."""
     bad = re.compile(r"(error output|Timed Out|timed out|exited with status [1-9]|not installed|invalid parameter|"
-                     r"unknown error|Result of \S+ operation for vm\d on \S+: (?!ok|not running|Cancelled))", re.I)
-    return [l for l in lines if re.search(r"\bvm\d\b", l) and bad.search(l)]
+                     r"unknown error|Result of \S+ operation for (vm|ct)\d on \S+: (?!ok|not running|Cancelled))", re.I)
+    return [l for l in lines if re.search(r"\b(vm|ct)\d\b", l) and bad.search(l)]
+
+
+def started_in_order(lines, first, then):
+    """Whether, in a node's Pacemaker log, `then`'s last start was asked for after `first`'s last start had
+    succeeded (a group's order: each start waits for the one before it to return)."""
+    ok = [i for i, l in enumerate(lines) if re.search(r"Result of start operation for %s on \S+: ok" % first, l)]
+    asked = [i for i, l in enumerate(lines)
+             if re.search(r"(execution of start operation for %s\b|rsc:%s action:start\b)" % (then, then), l)]
+    return bool(ok and asked) and asked[-1] > ok[-1]
 
 
 def seconds(v):
@@ -510,7 +519,7 @@ def cib_model(xml):
     import xml.etree.ElementTree as ET
     root = ET.fromstring(xml)
     conf = root.find("configuration")
-    model = {"prims": {}, "clones": set(), "cons": set(), "props": {}, "rsc_defaults": {}}
+    model = {"prims": {}, "clones": set(), "groups": set(), "cons": set(), "props": {}, "rsc_defaults": {}}
     for nv in conf.iterfind("crm_config/cluster_property_set/nvpair"):
         model["props"][nv.get("name")] = nv.get("value")
     for nv in conf.iterfind("rsc_defaults/meta_attributes/nvpair"):
@@ -519,6 +528,8 @@ def cib_model(xml):
         model["clones"].add((clone.get("id"), clone.find("primitive").get("id"),
                              tuple(sorted((nv.get("name"), nv.get("value"))
                                           for nv in clone.iterfind("meta_attributes/nvpair")))))
+    for group in conf.iterfind("resources/group"):
+        model["groups"].add((group.get("id"), tuple(p.get("id") for p in group.iterfind("primitive"))))
     for prim in conf.iter("primitive"):
         ops = {}
         for op in prim.iterfind("operations/op"):
@@ -544,7 +555,7 @@ def same_configuration(crm, pcs):
     """Differences between the CIB crm configured and the one pcs-commands.sh wrote; pcs may add the
     agents' default timeouts for operations crm leaves out (non-recurring only)."""
     diff = []
-    for key in ("clones", "cons", "props", "rsc_defaults"):
+    for key in ("clones", "groups", "cons", "props", "rsc_defaults"):
         if crm[key] != pcs[key] and not (key == "props" and
                                          all(pcs[key].get(k) == v for k, v in crm[key].items()
                                              if k in ("stonith-enabled", "cluster-recheck-interval"))):
@@ -571,13 +582,16 @@ def pacemaker(results):
     watcher = Watcher()
     watcher.start()
     guests = ["vm1", "vm2"]
-    client = Client(guests)
+    containers = ["ct1", "ct2"]  # the group cts, at home on alpha
+    client = Client(guests + containers)
     started = time.time()
-    home = {"vm1": "alpha", "vm2": "bravo"}
-    for g in guests:
+    home = {"vm1": "alpha", "vm2": "bravo", "ct1": "alpha", "ct2": "alpha"}
+    for g in guests + containers:
         wait_until("%s runs on %s" % (g, home[g]), lambda: g in (running_on(home[g]) or set()), 240)
         wait_until("%s answers the client" % g, lambda: client.answering(g, started), 120)
-    log("vm1 runs on alpha, vm2 on bravo, both answer the client")
+    log("vm1 runs on alpha, vm2 on bravo, the containers' group on alpha; all answer the client")
+    check(started_in_order(pacemaker_log("alpha"), "ct1", "ct2"),
+          "the group's containers started in order: ct2's start was asked for once ct1's had returned")
 
     # --- utilization: the agent put each guest's vCPUs and memory into the CIB (VirtualDomain's autoset) ----
     def utilization(g, attr):
@@ -689,14 +703,14 @@ def pacemaker(results):
         wait_until("the shared storage is mounted on bravo again", fs_on_bravo, 60)
 
     # --- libvirtd restart on the active node (a package upgrade) -----------------------------------
-    log("libvirtd restart on alpha (vm1 and vm2 run there now), down for 12 s")
-    before = {g: client.session(g)["opened"] for g in guests}
+    log("libvirtd restart on alpha (vm1, vm2 and the containers run there now), down for 12 s")
+    before = {g: client.session(g)["opened"] for g in guests + containers}
     in_node("alpha", "bash", "-c", "kill -TERM $(cat /run/libvirtd.pid); for i in $(seq 100); do "
             "[ -e /proc/$(cat /run/libvirtd.pid 2>/dev/null || echo 0) ] || break; sleep 0.1; done; "
             "sleep 12; libvirtd -d --listen")
     wait_until("libvirtd answers again on alpha", lambda: running_on("alpha") is not None, 60)
     time.sleep(25)  # at least two monitor intervals with libvirtd back
-    for g in guests:
+    for g in guests + containers:
         s = client.session(g)
         check(s["opened"] == before[g] and s["closed"] is None and client.answering(g, time.time() - 0.5),
               "%s: still running, its session intact, across libvirtd's restart" % g)
@@ -721,7 +735,7 @@ def pacemaker(results):
     # --- guest crash, told to Pacemaker at once by vmctl watch (failure_response = pacemaker) -------
     log("guest crash again, alpha's vmctl watch running: it tells Pacemaker at once")
     in_node("alpha", "bash", "-c", "setsid /usr/local/sbin/vmctl watch --connect qemu:///system "
-            ">>/var/log/vmctl-watch.log 2>&1 </dev/null & echo $! >/run/vmctl-watch.pid")
+            "--also-connect lxc:///system >>/var/log/vmctl-watch.log 2>&1 </dev/null & echo $! >/run/vmctl-watch.pid")
     wait_until("alpha's vmctl watch watches", lambda: in_node(
         "alpha", "bash", "-c", "tail -n 3 /var/log/vmctl-watch.log", check=False).stdout.count("watching libvirt"), 30)
     time.sleep(3)  # the cleanup's re-probe settles
@@ -748,8 +762,11 @@ def pacemaker(results):
     for g in guests:
         wait_until("%s answers on bravo on a new session" % g, lambda: client.answering_anew(g, t0), 180)
         fig[g] = client.ping_back(g, t0)
-    log("FIGURES node loss: kill → guest answering pings on bravo %s s" % fig)
-    results["pacemaker_node_loss"] = {"kill_to_answering_s": fig}
+    ct_fig = moved_containers(client, containers, "bravo", t0)
+    check(started_in_order(pacemaker_log("bravo"), "ct1", "ct2"), "on bravo too, ct2 started once ct1 had")
+    log("FIGURES node loss: kill → guest answering pings on bravo %s s; containers (cold start) outage %s s"
+        % (fig, ct_fig))
+    results["pacemaker_node_loss"] = {"kill_to_answering_s": fig, "container_outage_s": ct_fig}
 
     # --- split brain: corosync dies on bravo, its guests keep running there -------------------------
     log("alpha powers on again and rejoins; then split brain: SIGKILL of corosync only, on bravo")
@@ -758,19 +775,24 @@ def pacemaker(results):
     wait_until("alpha online", lambda: re.search(r"Online: \[ (alpha bravo|bravo alpha) \]",
                                                  in_node("bravo", "crm_mon", "-1", check=False).stdout), 120)
     time.sleep(3)
-    for g in guests:
+    for g in guests + containers:
         check(g in (running_on("bravo") or set()), "%s stayed on bravo when alpha came back (stickiness)" % g)
     t0 = time.time()
     in_node("bravo", "pkill", "-KILL", "-x", "corosync")
-    pattern = r"vm\d \(\S+\) is running on peer qemu\+tcp://bravo/system; refusing to start it here too"
+    pattern = r"(vm|ct)\d \(\S+\) is running on peer (qemu|lxc)\+tcp://bravo/system; refusing to start it here too"
     refusal = wait_until("alpha's start of a guest is refused because it runs on bravo",
                          lambda: re.search(pattern, in_node("alpha", "crm_mon", "-1", "--show-detail",
                                                             check=False).stdout), 90)
     log("alpha's CIB: start failed with exit reason '%s'" % refusal.group(0))
+    wait_until("alpha's start of the containers' group is refused too (its first, ct1, runs on bravo)",
+               lambda: re.search(r"ct1 \(\S+\) is running on peer lxc\+tcp://bravo/system", in_node(
+                   "alpha", "crm_mon", "-1", "--show-detail", check=False).stdout), 90)
     time.sleep(5)
     a = running_on("alpha") or set()
-    check(not (a & set(guests)), "no guest was started on alpha while bravo's libvirtd runs it")
-    check(set(guests) <= (running_on("bravo") or set()), "the guests still run on bravo, untouched")
+    check(not (a & set(guests + containers)), "no guest or container was started on alpha while bravo's libvirtd "
+          "runs it")
+    check(set(guests + containers) <= (running_on("bravo") or set()), "the guests and containers still run on "
+          "bravo, untouched")
     results["pacemaker_split_brain"] = {"refused_after_s": round(time.time() - t0, 1)}
 
     watcher.stop = True

@@ -25,3 +25,14 @@ for g in vm1 vm2; do
 done
 pcs constraint location vm1 prefers alpha=50
 pcs constraint location vm2 prefers bravo=50
+
+# Two containers (libvirt LXC) in one group: started in order, stopped in reverse, kept together.
+for c in ct1 ct2; do
+    pcs resource create "$c" ocf:vmmanager:guest config="/srv/vm/$c/$c.xml" hypervisor=lxc:///system \
+        meta allow-migrate=false \
+        op start timeout=60s op stop timeout=30s op monitor interval=10s timeout=30s \
+        --group cts
+done
+pcs constraint order start shared-fs-clone then start cts
+pcs constraint colocation add cts with shared-fs-clone INFINITY
+pcs constraint location cts prefers alpha=50
