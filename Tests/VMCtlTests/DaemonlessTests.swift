@@ -233,7 +233,9 @@ struct DaemonlessTests {
 
     // MARK: - wait-boot
 
-    @Test("wait-boot: ready at once with no probe, exit 4 at the deadline, 1 when not running, 64 for a bad probe")
+    @Test(
+        "wait-boot: ready at once with no probe, exit 4 at the deadline, 6 for exec: on a VM, 1 when not running, 64 for a bad probe"
+    )
     func waitBootExitCodes() throws {
         let dir = try scratchDirectory("ctl-wait")
         let h = try host(dir)
@@ -248,6 +250,13 @@ struct DaemonlessTests {
         #expect(closed.status == 4, "\(closed.stderr)")
         #expect(clock.now - started < .seconds(5))
         #expect(closed.stderr.contains("not ready (tcp:127.0.0.1:1) within 1.0 s"), "\(closed.stderr)")
+
+        // exec: for a guest whose namespaces libvirt cannot open (no container): a policy it cannot meet, said
+        // at once, not at the deadline.
+        let notContainer = try vmctl("-c", h.uri, "wait-boot", "beta", "--probe", "exec:true", "--timeout", "30")
+        #expect(notContainer.status == 6, "\(notContainer.stderr)")
+        #expect(notContainer.stderr.contains("runs inside a container"), "\(notContainer.stderr)")
+        #expect(clock.now - started < .seconds(15))
 
         let stopped = try vmctl("-c", h.uri, "wait-boot", "alpha", "--config", config)
         #expect(stopped.status == 1)

@@ -185,7 +185,7 @@ public enum BootWait {
                     last = why
                 case .command(let command):
                     let share = min(.seconds(10), max(.milliseconds(100), deadline - clock.now))
-                    guard let why = await ContainerCommand.firstFailure(command, in: domain, timeout: share) else {
+                    guard let why = try await ContainerCommand.firstFailure(command, in: domain, timeout: share) else {
                         return clock.now - started
                     }
                     last = why

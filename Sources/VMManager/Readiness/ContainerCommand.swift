@@ -16,7 +16,11 @@ public enum ContainerCommand {
     /// Runs `command` inside the container once; nil when it exited 0, else why not (for the start's reason).
     /// The command gets a plain PATH and nothing of the agent's environment (which holds the cluster's
     /// parameters).
-    public static func firstFailure(_ command: String, in domain: Domain, timeout: Duration) async -> String? {
+    /// - Throws: ``VMError`` `.invalidInput` when the guest is no container or the connection is remote: no
+    ///   later try can succeed, so a wait should end at once rather than at its deadline.
+    public static func firstFailure(
+        _ command: String, in domain: Domain, timeout: Duration
+    ) async throws(VMError) -> String? {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         guard let nsenter = ExternalCommand.resolve("/usr/bin/nsenter") ?? ExternalCommand.resolve("nsenter") else {
@@ -25,6 +29,11 @@ public enum ContainerCommand {
         let namespaces: ContainerNamespaces
         do {
             namespaces = try await domain.openNamespaces(timeout: timeout)
+        } catch  where error.code == .noSupport || error.code == .operationUnsupported {
+            throw VMError(
+                .invalidInput,
+                "readiness exec:\(command) runs inside a container (libvirt LXC) over a local lxc:/// connection; "
+                    + "libvirt cannot open \(domain.name)'s namespaces: \(error.message)")
         } catch {
             return "cannot enter the container's namespaces: \(error.message)"
         }
@@ -41,8 +50,8 @@ public enum ContainerCommand {
             return "\(error)"
         }
         if outcome.succeeded { return nil }
-        let said = outcome.output.split(separator: "\n").last.map { ": \(ConfigError.excerpt(String($0)))" } ?? ""
         if outcome.timedOut { return "exec:\(command) did not end within \(timeout.formattedSeconds)" }
+        let said = outcome.output.split(separator: "\n").last.map { ": \(ConfigError.excerpt(String($0)))" } ?? ""
         return "exec:\(command) \(outcome.status.map { "exited \($0)" } ?? "was killed by a signal")\(said)"
     }
 }

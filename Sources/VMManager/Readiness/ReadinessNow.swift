@@ -44,10 +44,12 @@ public enum ReadinessNow: Sendable, Equatable {
             if let why = await scripts.firstFailure(guest: domain.name, timeout: timeout) { return .notReady(why) }
             return .ready
         case .command(let command):
-            if let why = await ContainerCommand.firstFailure(command, in: domain, timeout: timeout) {
-                return .notReady(why)
-            }
-            return .ready
+            do {
+                if let why = try await ContainerCommand.firstFailure(command, in: domain, timeout: timeout) {
+                    return .notReady(why)
+                }
+                return .ready
+            } catch { return .notReady(error.message) }
         }
     }
 }

@@ -20,8 +20,8 @@ struct WaitBoot: AsyncParsableCommand {
             auto.
 
             Exits 0 when ready, 4 when --timeout passed first, 1 when the guest is not running or stops while waiting, \
-            2 when there is no such guest, 6 for a policy the guest cannot meet (serial: without a file console) or a \
-            broken --config, 64 for a --probe that does not parse.
+            2 when there is no such guest, 6 for a policy the guest cannot meet (serial: without a file console, \
+            exec: on a VM) or a broken --config, 64 for a --probe that does not parse.
 
             Examples:
               vmctl wait-boot web1
