@@ -218,6 +218,57 @@ struct ContainerTests {
         try await Testbed.remove(movable.name, from: host.connection)
     }
 
+    /// Node B's libvirtd, which these tests stop (SIGSTOP) to play a hung daemon.
+    func nodeBDaemon() throws -> pid_t {
+        let file = try testbed.value("TESTBED_DIR") + "/run/nodeB-libvirtd.pid"
+        return try #require(
+            pid_t(try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    /// The namespace descriptors this process holds open ("net:[4026531840]", …; pipes and sockets excluded).
+    static func namespaceDescriptors() -> Int {
+        let kinds: Set<Substring> = ["mnt", "net", "pid", "uts", "ipc", "user", "cgroup", "time"]
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.filter { fd in
+            guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"),
+                let kind = link.split(separator: ":").first
+            else { return false }
+            return kinds.contains(kind) && link.hasSuffix("]")
+        }.count
+    }
+
+    @Test("namespaces asked of a hung libvirtd: the call times out; the descriptors it sends later are closed")
+    func lateNamespacesAreClosed() async throws {
+        let c = try await container("late-ns", port: 7111)
+        try #require(try runOCF("start", c.parameters).status == 0)
+        let domain = try await host.connection.lookupDomain(name: c.name)
+        do {
+            let opened = try await domain.openNamespaces(timeout: .seconds(10))
+            #expect(opened.namespaces.contains { $0.kind == "net" && $0.canBeEntered })
+        }
+        let before = Self.namespaceDescriptors()
+        let daemon = try nodeBDaemon()
+        kill(daemon, SIGSTOP)
+        var stopped = true
+        defer { if stopped { kill(daemon, SIGCONT) } }
+        let clock = ContinuousClock()
+        let asked = clock.now
+        do {
+            _ = try await domain.openNamespaces(timeout: .seconds(1))
+            Issue.record("a stopped libvirtd answered")
+        } catch { #expect(error.code == .timedOut, "\(error)") }
+        #expect(clock.now - asked < .seconds(3))
+        kill(daemon, SIGCONT)
+        stopped = false
+        // libvirtd now answers the abandoned call; an answer on the same connection after it means the late
+        // descriptors have arrived (and, received by no one, must have been closed).
+        _ = try await domain.state()
+        _ = try await domain.openNamespaces(timeout: .seconds(10))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(Self.namespaceDescriptors() == before, "descriptors of the abandoned call are still open")
+        try await Testbed.remove(c.name, from: host.connection)
+    }
+
     @Test("libvirtd hung: the last resort kills the container's controller and its init")
     func lastResortWhenLibvirtdHangs() async throws {
         let c = try await container("hung", port: 7106)
@@ -225,12 +276,7 @@ struct ContainerTests {
         let process = GuestProcess(guest: c.name, uuid: nil, hypervisor: uri)
         let controller = try #require(process.find())
         let initPID = try #require(GuestProcess.children(of: controller).first)
-        let daemon = try #require(
-            pid_t(
-                try String(
-                    contentsOfFile: try testbed.value("TESTBED_DIR") + "/run/nodeB-libvirtd.pid", encoding: .utf8
-                )
-                .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let daemon = try nodeBDaemon()
         kill(daemon, SIGSTOP)
         defer { kill(daemon, SIGCONT) }
         // The monitor, libvirt unreachable, judges by the controller: running.

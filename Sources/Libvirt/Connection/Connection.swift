@@ -72,7 +72,8 @@ public final class Connection: @unchecked Sendable {
         let started = ContinuousClock.now
         let readOnly = options.readOnly
         let raw = try await BlockingCall.pointer(
-            readOnly ? "virConnectOpenReadOnly" : "virConnectOpen", target: uri, timeout: options.timeout
+            readOnly ? "virConnectOpenReadOnly" : "virConnectOpen", target: uri, timeout: options.timeout,
+            discard: { late in _ = virConnectClose(late.pointer) }
         ) { () -> SendableOpaque? in
             let p = readOnly ? virConnectOpenReadOnly(uri) : virConnectOpen(uri)
             return p.map(SendableOpaque.init)
@@ -120,9 +121,11 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Runs one libvirt call on this connection, under its deadline unless `timeout` is given.
+    /// Runs one libvirt call on this connection, under its deadline unless `timeout` is given; `discard`
+    /// releases a result that came back after the deadline (see ``BlockingCall/run(_:target:timeout:discard:_:)``).
     func call<T: Sendable>(
         _ operation: String, target: String? = nil, timeout: Duration? = nil,
+        discard: (@Sendable (T) -> Void)? = nil,
         _ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T
     ) async throws(LibvirtError) -> T {
         let closed = isClosed.load(ordering: .acquiring)
@@ -142,7 +145,9 @@ public final class Connection: @unchecked Sendable {
                     "duration_ms": "\((ContinuousClock.now - started).milliseconds)",
                 ])
         }
-        return try await BlockingCall.run(operation, target: target, timeout: timeout ?? options.timeout) {
+        return try await BlockingCall.run(
+            operation, target: target, timeout: timeout ?? options.timeout, discard: discard
+        ) {
             () throws(LibvirtError) -> T in try body(h.pointer)
         }
     }
@@ -209,7 +214,8 @@ public final class Connection: @unchecked Sendable {
     /// ([virDomainLookupByName](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByName)).
     /// - Throws: ``LibvirtError`` with code `.noDomain` when no such domain is defined or running.
     public func lookupDomain(name: String) async throws(LibvirtError) -> Domain {
-        let raw = try await call("virDomainLookupByName", target: name) { (h) throws(LibvirtError) -> SendableOpaque in
+        let raw = try await call("virDomainLookupByName", target: name, discard: SendableOpaque.releaseDomain) {
+            (h) throws(LibvirtError) -> SendableOpaque in
             guard let d = virDomainLookupByName(h, name) else {
                 throw LibvirtError.last(operation: "virDomainLookupByName", target: name)
             }
@@ -222,7 +228,7 @@ public final class Connection: @unchecked Sendable {
     /// ([virDomainLookupByUUIDString](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByUUIDString)).
     public func lookupDomain(uuid: UUID) async throws(LibvirtError) -> Domain {
         let text = uuid.uuidString.lowercased()
-        let raw = try await call("virDomainLookupByUUIDString", target: text) {
+        let raw = try await call("virDomainLookupByUUIDString", target: text, discard: SendableOpaque.releaseDomain) {
             (h) throws(LibvirtError) -> SendableOpaque in
             guard let d = virDomainLookupByUUIDString(h, text) else {
                 throw LibvirtError.last(operation: "virDomainLookupByUUIDString", target: text)
@@ -245,7 +251,9 @@ public final class Connection: @unchecked Sendable {
     /// All domains matching `filter`
     /// ([virConnectListAllDomains](https://libvirt.org/html/libvirt-libvirt-domain.html#virConnectListAllDomains)).
     public func domains(_ filter: DomainListFilter = []) async throws(LibvirtError) -> [Domain] {
-        let raws = try await call("virConnectListAllDomains") { (h) throws(LibvirtError) -> [SendableOpaque] in
+        let raws = try await call(
+            "virConnectListAllDomains", discard: { late in late.forEach(SendableOpaque.releaseDomain) }
+        ) { (h) throws(LibvirtError) -> [SendableOpaque] in
             var list: UnsafeMutablePointer<virDomainPtr?>?
             let n = virConnectListAllDomains(h, &list, filter.rawValue)
             if n < 0 { throw LibvirtError.last(operation: "virConnectListAllDomains", target: self.uri) }
@@ -261,7 +269,8 @@ public final class Connection: @unchecked Sendable {
     /// - Parameter validate: check the XML against libvirt's schema first (`VIR_DOMAIN_DEFINE_VALIDATE`).
     public func defineDomain(xml: String, validate: Bool = true) async throws(LibvirtError) -> Domain {
         let flags = validate ? UInt32(VIR_DOMAIN_DEFINE_VALIDATE.rawValue) : 0
-        let raw = try await call("virDomainDefineXMLFlags") { (h) throws(LibvirtError) -> SendableOpaque in
+        let raw = try await call("virDomainDefineXMLFlags", discard: SendableOpaque.releaseDomain) {
+            (h) throws(LibvirtError) -> SendableOpaque in
             guard let d = virDomainDefineXMLFlags(h, xml, flags) else {
                 throw LibvirtError.last(operation: "virDomainDefineXMLFlags", target: self.uri)
             }
@@ -276,7 +285,8 @@ public final class Connection: @unchecked Sendable {
     public func createTransientDomain(
         xml: String, flags: StartFlags = [], timeout: Duration? = nil
     ) async throws(LibvirtError) -> Domain {
-        let raw = try await call("virDomainCreateXML", timeout: timeout) { (h) throws(LibvirtError) -> SendableOpaque in
+        let raw = try await call("virDomainCreateXML", timeout: timeout, discard: SendableOpaque.releaseDomain) {
+            (h) throws(LibvirtError) -> SendableOpaque in
             guard let d = virDomainCreateXML(h, xml, flags.rawValue) else {
                 throw LibvirtError.last(operation: "virDomainCreateXML", target: self.uri)
             }
@@ -301,6 +311,10 @@ struct SendableOpaque: @unchecked Sendable {
     // @unchecked: only used for libvirt object pointers, which libvirt allows across threads.
     let pointer: OpaquePointer
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
+
+    /// Drops a domain reference nobody took (a lookup answered after its deadline). Each reference also
+    /// holds the connection: leaked, they would keep a given-up connection's socket open for good.
+    static let releaseDomain: @Sendable (SendableOpaque) -> Void = { late in virDomainFree(late.pointer) }
 }
 
 extension Duration {

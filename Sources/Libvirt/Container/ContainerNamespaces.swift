@@ -71,10 +71,13 @@ public struct ContainerNamespaces: ~Copyable, Sendable {
 extension Domain {
     /// Opens the namespaces of this running container (a `<domain type='lxc'>`).
     /// - Throws: ``LibvirtError`` when the guest is not a running container or the connection is remote.
-    ///   A call abandoned at its deadline leaks the descriptors libvirt returns later to this process.
+    ///   Descriptors that libvirt hands over after the deadline (a slow or hung libvirtd) are closed as
+    ///   they arrive, so a timed-out call leaks nothing.
     public func openNamespaces(timeout: Duration? = nil) async throws(LibvirtError) -> ContainerNamespaces {
         let name = self.name
-        let descriptors = try await call("virDomainLxcOpenNamespace", timeout: timeout) {
+        let descriptors = try await call(
+            "virDomainLxcOpenNamespace", timeout: timeout, discard: { late in for fd in late { close(fd) } }
+        ) {
             (d) throws(LibvirtError) -> [Int32] in
             var list: UnsafeMutablePointer<Int32>? = nil
             let count = virDomainLxcOpenNamespace(d, &list, 0)

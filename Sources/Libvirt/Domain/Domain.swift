@@ -31,13 +31,15 @@ public final class Domain: @unchecked Sendable {
         virDomainFree(handle)
     }
 
-    /// Runs one call on this domain under the connection's deadline, or `timeout`.
+    /// Runs one call on this domain under the connection's deadline, or `timeout`; `discard` releases a
+    /// result that came back after the deadline.
     func call<T: Sendable>(
-        _ operation: String, timeout: Duration? = nil,
+        _ operation: String, timeout: Duration? = nil, discard: (@Sendable (T) -> Void)? = nil,
         _ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T
     ) async throws(LibvirtError) -> T {
         let d = SendableOpaque(handle)
-        return try await connection.call(operation, target: name, timeout: timeout) { (_) throws(LibvirtError) -> T in
+        return try await connection.call(operation, target: name, timeout: timeout, discard: discard) {
+            (_) throws(LibvirtError) -> T in
             try body(d.pointer)
         }
     }

@@ -13,8 +13,12 @@ internal import CLibvirt
 /// be created, the call fails with ``LibvirtError/Code/threadUnavailable`` without being made.
 enum BlockingCall {
     /// Runs `body` on a new thread; `body` returns a value or throws the error it copied on that thread.
+    ///
+    /// `discard` is given a value that arrived after the caller was told the call timed out: nobody will
+    /// use it, so what it holds (open descriptors, say) must be released there or it is leaked for good.
     static func run<T: Sendable>(
         _ operation: String, target: String?, timeout: Duration,
+        discard: (@Sendable (T) -> Void)? = nil,
         _ body: @escaping @Sendable () throws(LibvirtError) -> T
     ) async throws(LibvirtError) -> T {
         var timeout = timeout
@@ -33,7 +37,7 @@ enum BlockingCall {
                 try DedicatedThread.start(name: "libvirt-call") {
                     let outcome: Result<T, LibvirtError>
                     do throws(LibvirtError) { outcome = .success(try body()) } catch { outcome = .failure(error) }
-                    once.resume(returning: outcome)
+                    if !once.resume(returning: outcome), case .success(let late) = outcome { discard?(late) }
                 }
             } catch {
                 once.resume(
@@ -60,9 +64,10 @@ enum BlockingCall {
 
     /// A call that returns a pointer, NULL on failure.
     static func pointer<P: Sendable>(
-        _ operation: String, target: String?, timeout: Duration, _ body: @escaping @Sendable () -> P?
+        _ operation: String, target: String?, timeout: Duration, discard: (@Sendable (P) -> Void)? = nil,
+        _ body: @escaping @Sendable () -> P?
     ) async throws(LibvirtError) -> P {
-        try await run(operation, target: target, timeout: timeout) { () throws(LibvirtError) -> P in
+        try await run(operation, target: target, timeout: timeout, discard: discard) { () throws(LibvirtError) -> P in
             guard let p = body() else { throw LibvirtError.last(operation: operation, target: target) }
             return p
         }

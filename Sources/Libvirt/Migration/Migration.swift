@@ -162,7 +162,10 @@ extension Domain {
                 case .direct(let target):
                     let targetHandle = SendableOpaque(target.handle)
                     return .success(
-                        try await self.call("virDomainMigrate3", timeout: callDeadline) {
+                        try await self.call(
+                            "virDomainMigrate3", timeout: callDeadline,
+                            discard: { late in late.map(SendableOpaque.releaseDomain) }
+                        ) {
                             (d) throws(LibvirtError) -> SendableOpaque? in
                             let result = TypedParameters.withList(parameters) { p, n in
                                 virDomainMigrate3(d, targetHandle.pointer, p, UInt32(n), flags)
