@@ -81,6 +81,22 @@ def running_on(node, uris=("qemu:///system", "lxc:///system")):
     return names
 
 
+def settle_after_failure(guest, client):
+    """The admin clears a recovered guest's failure, and the cluster settles before the next scenario.
+    `--refresh` forgets the guest's history on both nodes and probes both again. `--cleanup` forgets only the
+    failed node's: when that node's part of an earlier live migration (its migrate_from) goes with it,
+    Pacemaker sees a migration left half done and restarts the running guest ("Forcing recovery of vm2
+    because it can no longer migrate from bravo to alpha")."""
+    session = client.session(guest)["opened"]
+    in_node("alpha", "crm_resource", "--refresh", "-r", guest, check=False)
+    in_node("alpha", "crm_resource", "--wait", "--timeout=120s", check=False, timeout=150)
+    check(guest in (running_on("alpha") or set()) and client.session(guest)["opened"] == session
+          and client.answering(guest, time.time() - 0.5),
+          "%s: its failure cleared (crm_resource --refresh), it still runs on alpha, its session intact" % guest)
+    fc = failcount(guest, "alpha")
+    check(fc in ("0", "?"), "%s: fail count %s after the refresh" % (guest, fc))
+
+
 def wait_until(what, pred, timeout):
     deadline = time.time() + timeout
     while True:
@@ -730,7 +746,7 @@ def pacemaker(results):
     polled = client.ping_back("vm2", t0)
     check(uptime("vm2") < time.time() - t0 + 5, "vm2 was recovered by a fresh boot (the monitor saw the crash)")
     log("FIGURES guest crash: QEMU killed → vm2 answering pings again %s s (monitor interval 10 s + boot)" % polled)
-    in_node("alpha", "crm_resource", "--cleanup", "-r", "vm2", check=False)
+    settle_after_failure("vm2", client)
 
     # --- guest crash, told to Pacemaker at once by vmctl watch (failure_response = pacemaker) -------
     log("guest crash again, alpha's vmctl watch running: it tells Pacemaker at once")
@@ -738,7 +754,6 @@ def pacemaker(results):
             "--also-connect lxc:///system >>/var/log/vmctl-watch.log 2>&1 </dev/null & echo $! >/run/vmctl-watch.pid")
     wait_until("alpha's vmctl watch watches", lambda: in_node(
         "alpha", "bash", "-c", "tail -n 3 /var/log/vmctl-watch.log", check=False).stdout.count("watching libvirt"), 30)
-    time.sleep(3)  # the cleanup's re-probe settles
     n_mails = len(mails())
     t0 = time.time()
     in_node("alpha", "bash", "-c", "kill -KILL $(cat /run/libvirt/qemu/vm2.pid)")
@@ -750,9 +765,11 @@ def pacemaker(results):
         "by the monitor: %s s)" % (told, polled))
     results["pacemaker_guest_crash"] = {"kill_to_answering_s": polled, "detected_by": "monitor, interval 10 s",
                                         "event_driven_kill_to_answering_s": told}
-    in_node("alpha", "crm_resource", "--cleanup", "-r", "vm2", check=False)
+    settle_after_failure("vm2", client)
 
     # --- node loss --------------------------------------------------------------------------------
+    check(set(guests + containers) <= (running_on("alpha") or set()), "vm1, vm2 and the containers run on alpha "
+          "before it is lost")
     log("node loss: SIGKILL of alpha's init")
     t0 = time.time()
     lab("kill", "alpha")
@@ -802,6 +819,44 @@ def pacemaker(results):
           % (watcher.polls, "" if not watcher.twice else ": seen %s" % watcher.twice[:5]))
 
 
+def diagnose():
+    """What a failed scenario leaves to read: the client's view of each guest, the LAN's neighbour and bridge
+    tables for the guests' MACs, and the end of each guest's console (the lab is taken down after this)."""
+    now = time.time()
+    try:
+        with open(os.path.join(LAB_DIR, "client.json")) as f:
+            targets = json.load(f)["targets"]
+    except (OSError, ValueError, KeyError):
+        targets = {}
+    for g, ip in sorted(ADDR.items()):
+        t = targets.get(ip)
+        if not t:
+            continue
+        age = lambda x: "never" if x is None else "%.1f s ago" % (now - x)
+        print("client %s (%s): last ping reply %s; gaps %s" % (g, ip, age(t["ping"]["last_reply"]),
+              t["ping"]["gaps"][-2:]), flush=True)
+        for sess in t["tcp"]["sessions"][-2:]:
+            print("    session opened %s, connected %s, closed %s (%s), first echo %s, last echo %s" % (
+                age(sess["opened"]), age(sess["connected"]), age(sess["closed"]), sess["why"],
+                age(sess["first_echo"]), age(sess["last_echo"])), flush=True)
+    for title, cmd in (("client's neighbours", ["ip", "-n", "vmm-client", "neigh", "show"]),
+                       ("LAN switch's MACs", ["bridge", "-n", "vmm-lan", "fdb", "show", "br", "sw"])) + tuple(
+            ("%s's br0 MACs" % n, ["ip", "netns", "exec", "vmm-" + n, "bridge", "fdb", "show", "br", "br0"])
+            for n in NODES):
+        p = run(*cmd, check=False, timeout=20)
+        lines = [l for l in p.stdout.splitlines() if "10.214." in l or "52:54:00:d7" in l]
+        print("%s:\n    %s" % (title, "\n    ".join(lines) or "(none)"), flush=True)
+    for g in ADDR:
+        for path in glob.glob(os.path.join(LAB_DIR, "shared", g, "console.log")) + glob.glob(
+                os.path.join(LAB_DIR, "nodes", "*", "root", "srv", "vm*", g, "console.log")):
+            try:
+                with open(path, errors="replace") as f:
+                    tail = f.read().splitlines()[-4:]
+                print("%s:\n    %s" % (path, "\n    ".join(tail)), flush=True)
+            except OSError:
+                pass
+
+
 def main():
     args = sys.argv[1:]
     if not args or args[0] not in ("heartbeat", "pacemaker"):
@@ -823,6 +878,7 @@ def main():
         ok = False
         log("FAIL: %s" % e)
         lab("status", check=False)
+        diagnose()
     finally:
         if results_file:
             old = {}
