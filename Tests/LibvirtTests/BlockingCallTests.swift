@@ -18,18 +18,18 @@ struct BlockingCallTests {
 
     @Test func anAnswerAfterTheDeadlineIsHandedToDiscard() async throws {
         let discarded = Mutex<[Int]>([])
-        let clock = ContinuousClock()
-        let started = clock.now
-        await #expect(throws: LibvirtError.self) {
-            try await BlockingCall.run(
+        // The caller is told of the timeout, not handed the value (which would mean it waited for it).
+        do {
+            let value = try await BlockingCall.run(
                 "test-call", target: "late", timeout: .milliseconds(50),
                 discard: { late in discarded.withLock { $0.append(late) } }
             ) { () throws(LibvirtError) -> Int in
                 usleep(300_000)
                 return 42
             }
-        }
-        #expect(clock.now - started < .milliseconds(250), "the caller waited for the late answer")
+            Issue.record("the caller waited for the late answer (\(value))")
+        } catch { #expect(error.code == .timedOut) }
+        let clock = ContinuousClock()
         let deadline = clock.now + .seconds(10)
         while discarded.withLock({ $0 }).isEmpty && clock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
