@@ -111,7 +111,13 @@ extension Connection {
         let release: @convention(c) (UnsafeMutableRawPointer?) -> Void = { opaque in
             if let opaque { Unmanaged<EventSink>.fromOpaque(opaque).release() }
         }
-        let ids = try await call("virConnectDomainEventRegisterAny") { (h) throws(LibvirtError) -> [Int32] in
+        let registering = SendableOpaque(handle)
+        // A registration that answers after the deadline has no stream to feed: it is taken back at once.
+        let unregister: @Sendable ([Int32]) -> Void = { late in
+            for id in late { _ = virConnectDomainEventDeregisterAny(registering.pointer, id) }
+        }
+        let ids = try await call("virConnectDomainEventRegisterAny", discard: unregister) {
+            (h) throws(LibvirtError) -> [Int32] in
             let opaque = Unmanaged.passUnretained(sink).toOpaque()
             _ = Unmanaged.passRetained(sink)
             let a = vmmRegisterLifecycleEvents(h, lifecycle, opaque, release)
@@ -132,12 +138,11 @@ extension Connection {
             }
             return [a, b]
         }
-        let handle = SendableOpaque(handle)
         continuation.onTermination = { _ in
             // Deregistering talks to the daemon: never on the caller's thread.
             do throws(DedicatedThread.StartError) {
                 try DedicatedThread.start(name: "libvirt-unreg") {
-                    for id in ids { _ = virConnectDomainEventDeregisterAny(handle.pointer, id) }
+                    for id in ids { _ = virConnectDomainEventDeregisterAny(registering.pointer, id) }
                     _ = self  // keeps the connection open until the callbacks are gone
                 }
             } catch {
