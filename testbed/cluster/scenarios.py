@@ -828,11 +828,13 @@ def diagnose():
             targets = json.load(f)["targets"]
     except (OSError, ValueError, KeyError):
         targets = {}
+    def age(x):
+        return "never" if x is None else "%.1f s ago" % (now - x)
+
     for g, ip in sorted(ADDR.items()):
         t = targets.get(ip)
         if not t:
             continue
-        age = lambda x: "never" if x is None else "%.1f s ago" % (now - x)
         print("client %s (%s): last ping reply %s; gaps %s" % (g, ip, age(t["ping"]["last_reply"]),
               t["ping"]["gaps"][-2:]), flush=True)
         for sess in t["tcp"]["sessions"][-2:]:
@@ -846,15 +848,11 @@ def diagnose():
         p = run(*cmd, check=False, timeout=20)
         lines = [l for l in p.stdout.splitlines() if "10.214." in l or "52:54:00:d7" in l]
         print("%s:\n    %s" % (title, "\n    ".join(lines) or "(none)"), flush=True)
-    for g in ADDR:
-        for path in glob.glob(os.path.join(LAB_DIR, "shared", g, "console.log")) + glob.glob(
-                os.path.join(LAB_DIR, "nodes", "*", "root", "srv", "vm*", g, "console.log")):
-            try:
-                with open(path, errors="replace") as f:
-                    tail = f.read().splitlines()[-4:]
-                print("%s:\n    %s" % (path, "\n    ".join(tail)), flush=True)
-            except OSError:
-                pass
+    # The guests' storage is mounted inside the nodes (heartbeat's loop file systems only there): read it there.
+    for n in NODES:
+        if node_up(n):
+            p = in_node(n, "sh", "-c", "tail -n 4 /srv/vm*/*/console.log", check=False, timeout=20)
+            print("consoles as %s sees them:\n%s" % (n, p.stdout.rstrip()), flush=True)
 
 
 def main():
